@@ -1,0 +1,24 @@
+-- Finishes runs whose attempts still hold their lease: the task leaves the claim table and the run
+-- gets its final status, in one statement. $1 is a jsonb array of
+-- {run_id, epoch, status, output, error}. Returns the finished runs and their concurrency keys.
+with input as (
+    select * from jsonb_to_recordset($1) as x(run_id uuid, epoch bigint, status text, output jsonb, error jsonb)
+), done as (
+    delete from workflow_tasks t
+    using input i
+    where t.run_id = i.run_id and t.epoch = i.epoch and t.state = 'leased'
+    returning t.run_id
+)
+update workflow_runs r
+set status = i.status,
+    output = i.output,
+    error = coalesce(i.error, r.error),
+    finished_at = now(),
+    updated_at = now(),
+    budget_spent_ms = r.budget_spent_ms
+        + case when r.active_since is null then 0 else engine_ms(r.active_since, now()) end,
+    active_since = null,
+    deadline_at = null
+from input i
+where r.id = i.run_id and r.id in (select run_id from done)
+returning r.id, r.concurrency_key

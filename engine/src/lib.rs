@@ -1,0 +1,36 @@
+//! A durable workflow engine on Postgres.
+//!
+//! A workflow run is a function of checkpointed steps: each step's output is committed once and
+//! returned from storage when the run replays after a crash, restart or wait. Workers claim runs
+//! with fenced leases, so a worker that lost its lease can never overwrite a rescued run.
+//! The engine knows nothing of GitHub or Kubernetes; see `docs/architecture.md`.
+
+mod client;
+mod context;
+mod error;
+mod inspect;
+mod metrics;
+mod retry;
+mod store;
+pub mod throwaway;
+mod worker;
+mod workflow;
+
+pub use client::{Client, ClientConfig, SignalOutcome, StartOptions, StartedRun, TerminateOutcome};
+pub use context::{StepContext, Wait, WaitOutcome, WorkflowContext};
+pub use error::{Error, Result, StepError, StepFailed, WorkflowError};
+pub use inspect::{
+    EventView, RunDetail, RunFilter, RunPage, RunStatus, RunSummary, StepView, WaitView,
+};
+pub use metrics::Metrics;
+pub use retry::RetryPolicy;
+pub use worker::{Worker, WorkerConfig};
+pub use workflow::{EndReason, Registry, Workflow};
+
+/// What a workflow author imports.
+pub mod prelude {
+    pub use crate::{
+        EndReason, RetryPolicy, StepContext, StepError, StepFailed, Wait, WaitOutcome, Workflow,
+        WorkflowContext, WorkflowError,
+    };
+}

@@ -1,0 +1,135 @@
+//! Batched, fenced outcome writes: step outputs and run completions from many attempts are
+//! committed together in one transaction (group commit), each accepted only while its lease holds.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::{
+    Metrics, Result,
+    error::db,
+    store::{
+        step::{self, NewStep},
+        task::{self, Completion},
+    },
+};
+
+enum Op {
+    Step(NewStep, oneshot::Sender<Result<bool, String>>),
+    Finish(Completion, oneshot::Sender<Result<bool, String>>),
+}
+
+/// Handle to the completer loop. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Completer {
+    tx: mpsc::Sender<Op>,
+}
+
+/// Most operations committed in one transaction.
+const MAX_BATCH: usize = 1000;
+
+impl Completer {
+    /// Starts the completer loop; it ends when every handle is dropped, after flushing.
+    pub(crate) fn spawn(
+        pool: sqlx::PgPool,
+        metrics: Arc<Metrics>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+        let handle = tokio::spawn(run(pool, metrics, rx));
+        (Self { tx }, handle)
+    }
+
+    /// Commits a step output; Ok(false) when the lease was lost.
+    pub(crate) async fn step(&self, s: NewStep) -> Result<bool, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Op::Step(s, tx))
+            .await
+            .map_err(|_| "completer stopped".to_owned())?;
+        rx.await.map_err(|_| "completer stopped".to_owned())?
+    }
+
+    /// Finishes a run; Ok(false) when the lease was lost.
+    pub(crate) async fn finish(&self, c: Completion) -> Result<bool, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Op::Finish(c, tx))
+            .await
+            .map_err(|_| "completer stopped".to_owned())?;
+        rx.await.map_err(|_| "completer stopped".to_owned())?
+    }
+}
+
+async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<Op>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (steps, finishes): (Vec<_>, Vec<_>) =
+            batch.drain(..).partition(|op| matches!(op, Op::Step(..)));
+        let steps: Vec<(NewStep, _)> = steps
+            .into_iter()
+            .filter_map(|op| match op {
+                Op::Step(s, tx) => Some((s, tx)),
+                Op::Finish(..) => None,
+            })
+            .collect();
+        let finishes: Vec<(Completion, _)> = finishes
+            .into_iter()
+            .filter_map(|op| match op {
+                Op::Finish(c, tx) => Some((c, tx)),
+                Op::Step(..) => None,
+            })
+            .collect();
+        match flush(&pool, &steps, &finishes).await {
+            Ok((step_ok, finish_ok)) => {
+                for (s, tx) in steps {
+                    let _ = tx.send(Ok(step_ok.contains(&s.run_id)));
+                }
+                for (c, tx) in finishes {
+                    let accepted = finish_ok.contains(&c.run_id);
+                    if accepted {
+                        metrics.finished(c.status);
+                    }
+                    let _ = tx.send(Ok(accepted));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error.message = %e, error.cause_chain = ?e, "completer flush failed");
+                let msg = e.to_string();
+                steps
+                    .into_iter()
+                    .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
+                finishes
+                    .into_iter()
+                    .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
+            }
+        }
+    }
+}
+
+async fn flush<A, B>(
+    pool: &sqlx::PgPool,
+    steps: &[(NewStep, A)],
+    finishes: &[(Completion, B)],
+) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let mut tx = pool.begin().await.map_err(db("completer begin"))?;
+    let step_ok = if steps.is_empty() {
+        Vec::new()
+    } else {
+        let s: Vec<NewStep> = steps.iter().map(|(s, _)| s.clone()).collect();
+        step::insert_if_leased_many(&mut *tx, &s).await?
+    };
+    let mut finish_ok = Vec::new();
+    if !finishes.is_empty() {
+        let c: Vec<Completion> = finishes.iter().map(|(c, _)| c.clone()).collect();
+        let done = task::complete_if_leased_many(&mut *tx, &c).await?;
+        let mut keys: Vec<String> = done.iter().filter_map(|(_, k)| k.clone()).collect();
+        if !keys.is_empty() {
+            keys.sort();
+            crate::store::run::release_slots(&mut *tx, &keys).await?;
+        }
+        finish_ok = done.into_iter().map(|(id, _)| id).collect();
+    }
+    tx.commit().await.map_err(db("completer commit"))?;
+    Ok((step_ok, finish_ok))
+}

@@ -1,0 +1,249 @@
+//! Workflows used by the tests, with process-wide probes keyed by run id so parallel tests do not
+//! see each other.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration,
+};
+
+use engine::prelude::*;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// Counts of step executions and other probes, per run.
+#[derive(Default)]
+pub struct Probe {
+    counts: Mutex<HashMap<(Uuid, String), u32>>,
+    gates: Mutex<HashMap<Uuid, Arc<Notify>>>,
+}
+
+pub static PROBE: LazyLock<Probe> = LazyLock::new(Probe::default);
+
+impl Probe {
+    pub fn hit(&self, run: Uuid, what: &str) -> u32 {
+        let mut c = self.counts.lock().unwrap();
+        let n = c.entry((run, what.to_owned())).or_default();
+        *n += 1;
+        *n
+    }
+    pub fn count(&self, run: Uuid, what: &str) -> u32 {
+        *self
+            .counts
+            .lock()
+            .unwrap()
+            .get(&(run, what.to_owned()))
+            .unwrap_or(&0)
+    }
+    pub fn gate(&self, run: Uuid) -> Arc<Notify> {
+        self.gates.lock().unwrap().entry(run).or_default().clone()
+    }
+    /// Opens the gate of a run: its blocked step proceeds.
+    pub fn open(&self, run: Uuid) {
+        self.gate(run).notify_one();
+    }
+    /// Waits until the probe counted `what` at least `n` times for the run.
+    pub async fn wait_for(&self, run: Uuid, what: &str, n: u32, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.count(run, what) < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "probe {what} for {run} never reached {n}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Sets a probe when dropped: shows a step future was stopped.
+pub struct DropFlag(pub Uuid, pub &'static str);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        PROBE.hit(self.0, self.1);
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// step a → sleep → step b; counts executions.
+pub struct Replay;
+impl Workflow for Replay {
+    const KIND: &'static str = "test_replay";
+    type Input = Empty;
+    type Output = i64;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<i64, WorkflowError> {
+        let run = ctx.run_id();
+        let a: i64 = ctx
+            .step("a", |_| async move {
+                PROBE.hit(run, "a");
+                Ok(41)
+            })
+            .await?;
+        ctx.sleep(Duration::from_millis(300)).await;
+        let b: i64 = ctx
+            .step("b", |_| async move {
+                PROBE.hit(run, "b");
+                Ok(a + 1)
+            })
+            .await?;
+        Ok(b)
+    }
+}
+
+/// Waits for signal "go" (optional timeout, optionally pausing) and returns its payload.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WaitInput {
+    pub timeout_ms: Option<u64>,
+    pub pausing: bool,
+    pub waits: u32,
+}
+pub struct Waiter;
+impl Workflow for Waiter {
+    const KIND: &'static str = "test_waiter";
+    type Input = WaitInput;
+    type Output = Vec<Option<String>>;
+    async fn run(
+        &self,
+        ctx: WorkflowContext,
+        input: WaitInput,
+    ) -> Result<Self::Output, WorkflowError> {
+        let run = ctx.run_id();
+        ctx.step("prepare", |_| async move {
+            PROBE.hit(run, "prepare");
+            Ok(())
+        })
+        .await?;
+        let mut got = Vec::new();
+        for _ in 0..input.waits.max(1) {
+            let mut wait = Wait::signal("go");
+            if let Some(ms) = input.timeout_ms {
+                wait = wait.timeout(Duration::from_millis(ms));
+            }
+            if input.pausing {
+                wait = wait.pausing();
+            }
+            got.push(match ctx.wait::<String>(wait).await? {
+                WaitOutcome::Signal(s) => Some(s),
+                WaitOutcome::Deadline => None,
+            });
+        }
+        Ok(got)
+    }
+    async fn cleanup(&self, run: Uuid, _: WaitInput, reason: EndReason) -> Result<(), StepError> {
+        PROBE.hit(run, &format!("cleanup_{}", reason.as_str()));
+        Ok(())
+    }
+}
+
+/// One step that blocks until its gate opens (or for ever), with a cleanup that is counted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BlockInput {
+    /// Sleep this long inside the step instead of waiting for the gate.
+    pub sleep_ms: Option<u64>,
+    /// Return this (second and later attempts return "retry").
+    pub tag: String,
+}
+pub struct Blocker;
+impl Workflow for Blocker {
+    const KIND: &'static str = "test_blocker";
+    type Input = BlockInput;
+    type Output = String;
+    async fn run(&self, ctx: WorkflowContext, input: BlockInput) -> Result<String, WorkflowError> {
+        let run = ctx.run_id();
+        let out = ctx
+            .step("work", |sc| async move {
+                let n = PROBE.hit(run, "work_started");
+                let _flag = DropFlag(run, "work_dropped");
+                match input.sleep_ms {
+                    Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                    None => PROBE.gate(run).notified().await,
+                }
+                std::mem::forget(_flag);
+                PROBE.hit(run, "work_done");
+                let _ = sc;
+                Ok(if n == 1 {
+                    input.tag.clone()
+                } else {
+                    format!("{}-retry", input.tag)
+                })
+            })
+            .await?;
+        Ok(out)
+    }
+    async fn cleanup(&self, run: Uuid, _: BlockInput, reason: EndReason) -> Result<(), StepError> {
+        PROBE.hit(run, &format!("cleanup_{}", reason.as_str()));
+        Ok(())
+    }
+}
+
+/// A step that fails `fail_times` times (retryable, or terminal, or by panicking), then succeeds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FlakyInput {
+    pub fail_times: u32,
+    pub terminal: bool,
+    pub panic: bool,
+}
+pub struct Flaky;
+impl Workflow for Flaky {
+    const KIND: &'static str = "test_flaky";
+    type Input = FlakyInput;
+    type Output = u32;
+    async fn run(&self, ctx: WorkflowContext, input: FlakyInput) -> Result<u32, WorkflowError> {
+        let run = ctx.run_id();
+        let policy = RetryPolicy {
+            initial_delay: Duration::from_millis(50),
+            factor: 2.0,
+            max_delay: Duration::from_millis(200),
+            max_attempts: 4,
+        };
+        let n = ctx
+            .step_with("flaky", policy, |sc| async move {
+                let n = PROBE.hit(run, "flaky");
+                assert_eq!(sc.attempt as u32, n, "attempt number is durable");
+                if n <= input.fail_times {
+                    if input.panic {
+                        panic!("boom {n}");
+                    }
+                    return Err(if input.terminal {
+                        StepError::terminal("bad")
+                    } else {
+                        StepError::retryable("again")
+                    });
+                }
+                Ok(n)
+            })
+            .await?;
+        Ok(n)
+    }
+    async fn cleanup(&self, run: Uuid, _: FlakyInput, reason: EndReason) -> Result<(), StepError> {
+        PROBE.hit(run, &format!("cleanup_{}", reason.as_str()));
+        Ok(())
+    }
+}
+
+/// A trivial job: returns its input doubled.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Num {
+    pub n: i64,
+}
+pub struct Double;
+impl Workflow for Double {
+    const KIND: &'static str = "test_double";
+    type Input = Num;
+    type Output = i64;
+    async fn run(&self, _ctx: WorkflowContext, input: Num) -> Result<i64, WorkflowError> {
+        Ok(input.n * 2)
+    }
+}
+
+/// All test workflows.
+pub fn registry() -> engine::Registry {
+    engine::Registry::new()
+        .with(Replay)
+        .with(Waiter)
+        .with(Blocker)
+        .with(Flaky)
+        .with(Double)
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the engine against a real throwaway Postgres.
+#![allow(unreachable_pub)] // test modules share items with pub; the crate is a test binary
+
+mod bad_input;
+mod budget;
+mod cancel;
+mod concurrency;
+mod crash;
+mod cron;
+mod fence;
+mod flows;
+mod replay;
+mod retry;
+mod shutdown;
+mod signal;
+mod start;
+mod support;

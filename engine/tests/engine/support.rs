@@ -1,0 +1,147 @@
+//! Test fixtures: one throwaway Postgres per test process, a migrated template database, and a
+//! fresh database cloned from it for every test, so tests run in parallel.
+
+use std::{sync::Arc, time::Duration};
+
+use engine::{
+    Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig,
+    throwaway::{ThrowawayOptions, ThrowawayPg},
+};
+use sqlx::{PgPool, postgres::PgPoolOptions};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+static SERVER: OnceCell<(ThrowawayPg, String)> = OnceCell::const_new();
+
+async fn server() -> &'static (ThrowawayPg, String) {
+    SERVER
+        .get_or_init(|| async {
+            let pg = ThrowawayPg::start(ThrowawayOptions::default())
+                .await
+                .expect("start throwaway postgres");
+            let template = pg
+                .create_database("engine_template")
+                .await
+                .expect("create template");
+            let pool = PgPool::connect(&template).await.expect("connect template");
+            sqlx::migrate!("../migrations")
+                .run(&pool)
+                .await
+                .expect("migrate template");
+            pool.close().await;
+            (pg, template)
+        })
+        .await
+}
+
+/// A fresh, migrated database for one test.
+pub async fn fresh_pool() -> PgPool {
+    let (pg, _) = server().await;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPool::connect(&pg.url()).await.expect("connect admin");
+    // Cloning a template needs it idle; retry briefly if another test is cloning at the same time.
+    for attempt in 0.. {
+        match sqlx::query(sqlx::AssertSqlSafe(format!(
+            "create database {name} template engine_template"
+        )))
+        .execute(&admin)
+        .await
+        {
+            Ok(_) => break,
+            Err(e) if attempt < 50 => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("create test database: {e}"),
+        }
+    }
+    admin.close().await;
+    PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&pg.url_for(&name))
+        .await
+        .expect("connect test database")
+}
+
+/// Worker settings with short intervals, for tests.
+pub fn fast_config(queues: &[(&str, usize)]) -> WorkerConfig {
+    WorkerConfig {
+        queues: queues.iter().map(|(q, n)| (q.to_string(), *n)).collect(),
+        lease: Duration::from_secs(2),
+        heartbeat: Duration::from_millis(500),
+        poll_interval: Duration::from_millis(200),
+        maintenance_interval: Duration::from_millis(100),
+        shutdown_grace: Duration::from_secs(2),
+        ..WorkerConfig::default()
+    }
+}
+
+/// A running worker, stopped on drop of its handle or explicitly.
+pub struct RunningWorker {
+    pub shutdown: CancellationToken,
+    pub handle: tokio::task::JoinHandle<engine::Result<()>>,
+}
+
+impl RunningWorker {
+    /// Soft-stops and waits.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle.await.expect("worker task").expect("worker run");
+    }
+}
+
+/// Starts a worker in this process.
+pub fn spawn_worker(pool: &PgPool, registry: Registry, config: WorkerConfig) -> RunningWorker {
+    let worker = Worker::new(pool.clone(), registry, config, Arc::new(Metrics::new()))
+        .expect("valid config");
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(worker.run(shutdown.clone()));
+    RunningWorker { shutdown, handle }
+}
+
+/// A client with default limits.
+pub fn client(pool: &PgPool, registry: Registry) -> Client {
+    Client::new(pool.clone(), registry, ClientConfig::default())
+}
+
+/// Polls until the run reaches a terminal status, or panics after `timeout`.
+pub async fn wait_finished(
+    client: &Client,
+    run_id: uuid::Uuid,
+    timeout: Duration,
+) -> engine::RunDetail {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let run = client.get_run(run_id).await.expect("get run");
+        if run.summary.status.is_terminal() {
+            return run;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run {run_id} did not finish in {timeout:?}: {run:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Polls until `check` holds on the run, or panics after `timeout`.
+pub async fn wait_until(
+    client: &Client,
+    run_id: uuid::Uuid,
+    timeout: Duration,
+    check: impl Fn(&engine::RunDetail) -> bool,
+) -> engine::RunDetail {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let run = client.get_run(run_id).await.expect("get run");
+        if check(&run) {
+            return run;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met in {timeout:?}: {run:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
