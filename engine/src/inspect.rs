@@ -11,7 +11,7 @@ use crate::{Client, Error, Result, store};
 
 /// A run's status. `Running` is derived: a pending run whose task is leased by a worker.
 /// The state machine is drawn in `docs/state-machine.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Queued, blocked behind its concurrency key, or between steps.

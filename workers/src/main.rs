@@ -1,1 +1,42 @@
-fn main() {}
+//! `codex-k8s`: the one CLI binary, with subcommands `dev`, `worker` and `migrate`.
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+use workers::{
+    cmd,
+    config::{Cli, Command},
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.config.log_format_for(&cli.command));
+    let shutdown = CancellationToken::new();
+    tokio::spawn(forward_signals(shutdown.clone()));
+    let result = match cli.command {
+        Command::Dev(args) => cmd::dev::run(&cli.config, args, shutdown).await,
+        Command::Worker => cmd::worker::run(&cli.config, shutdown).await,
+        Command::Migrate => cmd::migrate::run(&cli.config).await,
+    };
+    if let Err(e) = &result {
+        tracing::error!(error.message = %e, error.cause_chain = ?e, "codex-k8s stopped with an error");
+    }
+    result
+}
+
+/// Cancels the root token on SIGINT or SIGTERM (once installed, for the whole process).
+async fn forward_signals(shutdown: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error.message = %e, "cannot install the SIGTERM handler");
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+    }
+    shutdown.cancel();
+}

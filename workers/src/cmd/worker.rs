@@ -1,0 +1,35 @@
+//! `codex-k8s worker`: a worker process (claims and runs workflow steps) until SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use engine::{Metrics, Worker};
+use tokio_util::sync::CancellationToken;
+
+use crate::{config::Config, database, http, sample::SampleWorkflow};
+
+/// The workflow kinds a worker process runs.
+pub fn registry() -> engine::Registry {
+    engine::Registry::new().with(SampleWorkflow)
+}
+
+/// Runs until `shutdown`, then stops in two phases (see `engine::Worker::run`).
+pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let db = database::connect(config, false).await?;
+    let metrics = Arc::new(Metrics::new());
+    let worker = Worker::new(
+        db.pool.clone(),
+        registry(),
+        config.worker_config(),
+        metrics.clone(),
+    )?;
+    let server = tokio::spawn(http::serve(
+        config.http_addr,
+        http::ops_router(metrics),
+        shutdown.clone(),
+    ));
+    let result = worker.run(shutdown.clone()).await.context("worker");
+    shutdown.cancel();
+    server.await.context("http server task")??;
+    result
+}

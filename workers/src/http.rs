@@ -1,0 +1,42 @@
+//! The operational HTTP surface every process serves: `/health` and `/metrics`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use engine::Metrics;
+use tokio_util::sync::CancellationToken;
+
+/// Routes for health and Prometheus metrics.
+pub fn ops_router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(render_metrics))
+        .with_state(metrics)
+}
+
+async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
+}
+
+/// Serves `router` on `addr` until `shutdown`; returns the bound address through `bound`.
+pub async fn serve(
+    addr: SocketAddr,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("bind {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "http server listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("http server")
+}
