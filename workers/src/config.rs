@@ -242,9 +242,21 @@ pub fn configuration_table() -> String {
     );
     for arg in command.get_arguments() {
         let Some(env) = arg.get_env() else { continue };
-        let default: Vec<String> = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
-        let default = if default.is_empty() { "—".to_owned() } else { format!("`{}`", default.join(",")) };
-        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default().replace('|', "\\|");
+        let default: Vec<String> = arg
+            .get_default_values()
+            .iter()
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
+        let default = if default.is_empty() {
+            "—".to_owned()
+        } else {
+            format!("`{}`", default.join(","))
+        };
+        let help = arg
+            .get_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+            .replace('|', "\\|");
         out.push_str(&format!(
             "| `{}` | `--{}` | {} | {} |\n",
             env.to_string_lossy(),
@@ -267,6 +279,9 @@ mod docs_tests {
             std::fs::write(path, &expected).unwrap();
         }
         let actual = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(actual == expected, "docs/configuration.md is stale: run UPDATE_DOCS=1 cargo test -p workers configuration_table");
+        assert!(
+            actual == expected,
+            "docs/configuration.md is stale: run UPDATE_DOCS=1 cargo test -p workers configuration_table"
+        );
     }
 }

@@ -21,7 +21,10 @@ pub async fn connect(config: &Config, allow_throwaway: bool) -> anyhow::Result<D
     let (url, throwaway) = match &config.database_url {
         Some(url) => (url.expose().to_owned(), None),
         None if allow_throwaway => {
-            let options = ThrowawayOptions::default();
+            let options = ThrowawayOptions {
+                bindir: config.pg_bindir.clone(),
+                ..ThrowawayOptions::default()
+            };
             let pg = ThrowawayPg::start(options)
                 .await
                 .context("start a throwaway Postgres")?;

@@ -44,3 +44,6 @@ pub(crate) struct StepRecord {
     pub(crate) output: Option<Value>,
     pub(crate) error: Option<Value>,
 }
+
+#[cfg(test)]
+mod tests;
