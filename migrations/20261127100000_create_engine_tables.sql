@@ -20,8 +20,8 @@ create table workflow_runs (
     priority smallint not null default 0,
     -- a second start with the same key returns this run
     idempotency_key text unique,
-    -- at most concurrency_limit admitted runs share this key
-    concurrency_key text,
+    -- each key admits at most its limit of runs at once (see concurrency_keys)
+    concurrency_keys text[] not null default '{}',
     output jsonb,
     error jsonb,
     -- set when the run must end (cancelled, timed_out, failed): its cleanup runs, then status becomes this
@@ -64,8 +64,8 @@ create table workflow_tasks (
     -- holder of the lease (process identity), for audit
     worker text,
     lease_expires_at timestamptz,
-    -- copy of the run's key so a finishing run can promote the next blocked task without a join
-    concurrency_key text,
+    -- copy of the run's keys so a finishing run can promote blocked tasks without a join
+    concurrency_keys text[] not null default '{}',
     -- retry bookkeeping of the step that is failing (seq -1 is the cleanup)
     failed_seq int,
     failed_attempts int not null default 0,
@@ -80,10 +80,10 @@ create table workflow_tasks (
 create index workflow_tasks_ready on workflow_tasks (queue, priority desc, run_at) where state = 'ready';
 -- the rescue scan
 create index workflow_tasks_leased on workflow_tasks (lease_expires_at) where state = 'leased';
--- promotion of the next run of a saturated key
-create index workflow_tasks_blocked on workflow_tasks (concurrency_key, priority desc, run_at) where state = 'blocked';
+-- promotion of blocked runs sharing a released key
+create index workflow_tasks_blocked on workflow_tasks using gin (concurrency_keys) where state = 'blocked';
 
--- Admission counters of concurrency keys; a row lock on the key serializes admission and release.
+-- Admission counters of concurrency keys; admission and release are serialized by one advisory lock.
 create table concurrency_keys (
     id text primary key,
     max_active int not null check (max_active > 0),

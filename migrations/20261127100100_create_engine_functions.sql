@@ -6,58 +6,60 @@
 create function engine_ms(p_from timestamptz, p_to timestamptz) returns bigint
 language sql immutable as $$ select greatest(0, (extract(epoch from (p_to - p_from)) * 1000)::bigint) $$;
 
--- Takes a slot of a concurrency key if one is free; the key row lock serializes admissions and releases.
-create function engine_admit(p_key text, p_limit int) returns boolean
+-- Admission of keyed runs is rare (agent stage runs), so one transaction-scoped advisory lock
+-- serializes every admission and release; no key-order deadlocks are possible.
+create function engine_lock_admission() returns void
+language sql as $$ select pg_advisory_xact_lock(7312051) $$;
+
+-- Takes a slot of every key if each has one free (all or nothing).
+create function engine_admit(p_keys text[], p_limits int[]) returns boolean
 language plpgsql as $$
-declare
-    v_active int;
-    v_max int;
 begin
-    insert into concurrency_keys (id, max_active, active) values (p_key, p_limit, 0)
-    on conflict (id) do update set max_active = excluded.max_active, updated_at = now()
-    returning active, max_active into v_active, v_max;
-    if v_active < v_max then
-        update concurrency_keys set active = active + 1, updated_at = now() where id = p_key;
-        return true;
+    perform engine_lock_admission();
+    insert into concurrency_keys (id, max_active, active)
+    select k, l, 0 from unnest(p_keys, p_limits) as u(k, l)
+    on conflict (id) do update set max_active = excluded.max_active, updated_at = now();
+    if exists (select 1 from concurrency_keys where id = any(p_keys) and active >= max_active) then
+        return false;
     end if;
-    return false;
+    update concurrency_keys set active = active + 1, updated_at = now() where id = any(p_keys);
+    return true;
 end $$;
 
--- Gives a finished run's slot to the next blocked run of the key, or frees it.
-create function engine_release_slot(p_key text) returns void
+-- Gives back one slot of each key, then admits blocked runs (best priority, oldest first) whose
+-- keys now all have a free slot.
+create function engine_release_slots(p_keys text[]) returns void
 language plpgsql as $$
 declare
-    v_key concurrency_keys;
     v_next workflow_tasks;
 begin
-    select * into v_key from concurrency_keys where id = p_key for update;
-    if not found then
-        return;
-    end if;
-    select * into v_next from workflow_tasks
-    where concurrency_key = p_key and state = 'blocked'
-    order by priority desc, run_at
-    limit 1
-    for update;
-    if v_next.run_id is null or v_key.active > v_key.max_active then
-        update concurrency_keys set active = greatest(active - 1, 0), updated_at = now() where id = p_key;
-        return;
-    end if;
-    update workflow_tasks set state = 'ready', updated_at = now() where run_id = v_next.run_id;
-    -- the budget clock starts at admission, not while queued behind the key
-    update workflow_runs
-    set active_since = now(),
-        deadline_at = now() + make_interval(secs => (budget_ms - budget_spent_ms) / 1000.0),
-        updated_at = now()
-    where id = v_next.run_id and budget_ms is not null;
-    update concurrency_keys set updated_at = now() where id = p_key;
-    perform pg_notify('codex_k8s_ready', v_next.queue);
+    perform engine_lock_admission();
+    update concurrency_keys set active = greatest(active - 1, 0), updated_at = now() where id = any(p_keys);
+    for v_next in
+        select * from workflow_tasks
+        where state = 'blocked' and concurrency_keys && p_keys
+        order by priority desc, run_at
+        limit 100
+    loop
+        if exists (select 1 from concurrency_keys where id = any(v_next.concurrency_keys) and active >= max_active) then
+            continue;
+        end if;
+        update concurrency_keys set active = active + 1, updated_at = now() where id = any(v_next.concurrency_keys);
+        update workflow_tasks set state = 'ready', updated_at = now() where run_id = v_next.run_id;
+        -- the budget clock starts at admission, not while queued behind a key
+        update workflow_runs
+        set active_since = now(),
+            deadline_at = now() + make_interval(secs => (budget_ms - budget_spent_ms) / 1000.0),
+            updated_at = now()
+        where id = v_next.run_id and budget_ms is not null;
+        perform pg_notify('codex_k8s_ready', v_next.queue);
+    end loop;
 end $$;
 
 -- Starts a run (idempotent by key) and enqueues its first task, ready or blocked behind its key.
 create function engine_start(
     p_id uuid, p_kind text, p_queue text, p_input jsonb, p_priority smallint, p_idempotency_key text,
-    p_concurrency_key text, p_concurrency_limit int, p_budget_ms bigint, p_run_at timestamptz
+    p_concurrency_keys text[], p_concurrency_limits int[], p_budget_ms bigint, p_run_at timestamptz
 ) returns table (run_id uuid, created boolean)
 language plpgsql as $$
 declare
@@ -71,30 +73,29 @@ begin
             return;
         end if;
     end if;
-    if p_concurrency_key is not null then
-        v_admitted := engine_admit(p_concurrency_key, p_concurrency_limit);
+    if cardinality(p_concurrency_keys) > 0 then
+        v_admitted := engine_admit(p_concurrency_keys, p_concurrency_limits);
     end if;
     insert into workflow_runs (
-        id, kind, queue, input, priority, idempotency_key, concurrency_key, budget_ms, active_since, deadline_at
+        id, kind, queue, input, priority, idempotency_key, concurrency_keys, budget_ms, active_since, deadline_at
     ) values (
-        p_id, p_kind, p_queue, p_input, p_priority, p_idempotency_key, p_concurrency_key, p_budget_ms,
+        p_id, p_kind, p_queue, p_input, p_priority, p_idempotency_key, p_concurrency_keys, p_budget_ms,
         case when v_admitted and p_budget_ms is not null then now() end,
         case when v_admitted and p_budget_ms is not null then now() + make_interval(secs => p_budget_ms / 1000.0) end
     )
     on conflict (idempotency_key) do nothing
     returning id into v_id;
     if v_id is null then
-        -- lost a race with a concurrent start of the same key: give the slot back, return the winner
-        if v_admitted and p_concurrency_key is not null then
-            update concurrency_keys set active = greatest(active - 1, 0), updated_at = now()
-            where id = p_concurrency_key;
+        -- lost a race with a concurrent start of the same key: give the slots back, return the winner
+        if v_admitted and cardinality(p_concurrency_keys) > 0 then
+            perform engine_release_slots(p_concurrency_keys);
         end if;
         return query select r.id, false from workflow_runs r where r.idempotency_key = p_idempotency_key;
         return;
     end if;
-    insert into workflow_tasks (run_id, queue, priority, run_at, state, concurrency_key)
+    insert into workflow_tasks (run_id, queue, priority, run_at, state, concurrency_keys)
     values (v_id, p_queue, p_priority, coalesce(p_run_at, now()),
-            case when v_admitted then 'ready' else 'blocked' end, p_concurrency_key);
+            case when v_admitted then 'ready' else 'blocked' end, p_concurrency_keys);
     if v_admitted then
         perform pg_notify('codex_k8s_ready', p_queue);
     end if;
@@ -140,8 +141,8 @@ begin
         updated_at = now()
     where id = p_run;
     if v_task.run_id is null then
-        insert into workflow_tasks (run_id, queue, priority, state, concurrency_key)
-        values (p_run, v_run.queue, v_run.priority, 'ready', v_run.concurrency_key);
+        insert into workflow_tasks (run_id, queue, priority, state, concurrency_keys)
+        values (p_run, v_run.queue, v_run.priority, 'ready', v_run.concurrency_keys);
     elsif v_task.state = 'ready' then
         update workflow_tasks set run_at = now(), failed_seq = null, failed_attempts = 0, updated_at = now()
         where run_id = p_run;
@@ -285,8 +286,8 @@ begin
                 jsonb_build_object('remaining_ms', v_run.budget_ms - v_run.budget_spent_ms));
     end if;
     update workflow_runs set status = 'pending', updated_at = now() where id = p_run and status = 'waiting';
-    insert into workflow_tasks (run_id, queue, priority, state, concurrency_key)
-    values (p_run, v_run.queue, v_run.priority, 'ready', v_run.concurrency_key)
+    insert into workflow_tasks (run_id, queue, priority, state, concurrency_keys)
+    values (p_run, v_run.queue, v_run.priority, 'ready', v_run.concurrency_keys)
     on conflict (run_id) do update set run_at = now(), updated_at = now() where workflow_tasks.state = 'ready';
     perform pg_notify('codex_k8s_ready', v_run.queue);
     return 'woke';
@@ -305,8 +306,8 @@ begin
         active_since = null
     where id = p_run;
     insert into flow_events (run_id, kind, detail) values (p_run, 'cleanup_abandoned', '{}');
-    if v_run.concurrency_key is not null then
-        perform engine_release_slot(v_run.concurrency_key);
+    if cardinality(v_run.concurrency_keys) > 0 then
+        perform engine_release_slots(v_run.concurrency_keys);
     end if;
 end $$;
 

@@ -40,8 +40,9 @@ pub struct StartOptions {
     pub priority: i16,
     /// A second start with this key returns the first run instead of creating one.
     pub idempotency_key: Option<String>,
-    /// At most `limit` admitted runs share `key`; later ones wait, without delaying other keys.
-    pub concurrency: Option<(String, i32)>,
+    /// Concurrency keys with their limits: the run is admitted only when every key has a free slot
+    /// (e.g. one per Issue branch and two per project); later runs wait without delaying other keys.
+    pub concurrency: Vec<(String, i32)>,
     /// The run's time budget, counted only while it is active (pausing waits stop it).
     pub budget: Option<Duration>,
     /// Not before this instant.
@@ -124,16 +125,21 @@ impl Client {
         options: StartOptions,
     ) -> Result<StartedRun> {
         self.validate(kind, &input)?;
-        let (concurrency_key, concurrency_limit) = match &options.concurrency {
-            Some((key, limit)) if *limit >= 1 => (Some(key.as_str()), *limit),
-            Some(_) => {
-                return Err(Error::InvalidOption {
-                    name: "concurrency",
-                    message: "limit must be at least 1".into(),
-                });
-            }
-            None => (None, 1),
-        };
+        if options
+            .concurrency
+            .iter()
+            .any(|(key, limit)| *limit < 1 || key.is_empty())
+        {
+            return Err(Error::InvalidOption {
+                name: "concurrency",
+                message: "keys must be non-empty and limits at least 1".into(),
+            });
+        }
+        let mut concurrency = options.concurrency.clone();
+        concurrency.sort();
+        concurrency.dedup_by(|a, b| a.0 == b.0);
+        let (concurrency_keys, concurrency_limits): (Vec<String>, Vec<i32>) =
+            concurrency.into_iter().unzip();
         let budget_ms = options.budget.map(|b| b.as_millis().max(1) as i64);
         let queue = options
             .queue
@@ -146,8 +152,8 @@ impl Client {
             input: &input,
             priority: options.priority,
             idempotency_key: options.idempotency_key.as_deref(),
-            concurrency_key,
-            concurrency_limit,
+            concurrency_keys: &concurrency_keys,
+            concurrency_limits: &concurrency_limits,
             budget_ms,
             run_at: options.run_at,
         };

@@ -185,8 +185,8 @@ pub struct RunDetail {
     pub error: Option<Value>,
     /// Idempotency key.
     pub idempotency_key: Option<String>,
-    /// Concurrency key.
-    pub concurrency_key: Option<String>,
+    /// Concurrency keys.
+    pub concurrency_keys: Vec<String>,
     /// Time budget in ms.
     pub budget_ms: Option<i64>,
     /// Budget spent so far in ms (excluding pausing waits).
@@ -341,7 +341,7 @@ impl Client {
             output: row.get("output"),
             error: row.get("error"),
             idempotency_key: row.get("idempotency_key"),
-            concurrency_key: row.get("concurrency_key"),
+            concurrency_keys: row.get("concurrency_keys"),
             budget_ms: row.get("budget_ms"),
             budget_spent_ms: row
                 .get::<Option<i64>, _>("budget_ms")

@@ -1,2 +1,2 @@
--- Releases one concurrency slot per key in $1 (sorted, so lock order is stable).
-select engine_release_slot(k) from unnest($1::text[]) as k order by k
+-- Gives back the concurrency slots of one finished run (see engine_release_slots in migrations).
+select engine_release_slots($1)

@@ -21,4 +21,4 @@ set status = i.status,
     deadline_at = null
 from input i
 where r.id = i.run_id and r.id in (select run_id from done)
-returning r.id, r.concurrency_key
+returning r.id, r.concurrency_keys

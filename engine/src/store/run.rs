@@ -16,8 +16,8 @@ pub(crate) struct NewRun<'a> {
     pub(crate) input: &'a Value,
     pub(crate) priority: i16,
     pub(crate) idempotency_key: Option<&'a str>,
-    pub(crate) concurrency_key: Option<&'a str>,
-    pub(crate) concurrency_limit: i32,
+    pub(crate) concurrency_keys: &'a [String],
+    pub(crate) concurrency_limits: &'a [i32],
     pub(crate) budget_ms: Option<i64>,
     pub(crate) run_at: Option<DateTime<Utc>>,
 }
@@ -31,8 +31,8 @@ pub(crate) async fn start(e: impl PgExecutor<'_>, r: &NewRun<'_>) -> Result<(Uui
         .bind(r.input)
         .bind(r.priority)
         .bind(r.idempotency_key)
-        .bind(r.concurrency_key)
-        .bind(r.concurrency_limit)
+        .bind(r.concurrency_keys)
+        .bind(r.concurrency_limits)
         .bind(r.budget_ms)
         .bind(r.run_at)
         .fetch_one(e)
@@ -98,7 +98,7 @@ pub(crate) async fn time_out_expired(e: impl PgExecutor<'_>, limit: i64) -> Resu
     Ok(rows.into_iter().map(|r| r.get("id")).collect())
 }
 
-/// Releases one slot per key (repeat a key to release several).
+/// Gives back the slots of one finished run's keys and admits blocked runs.
 pub(crate) async fn release_slots(e: impl PgExecutor<'_>, keys: &[String]) -> Result<()> {
     sqlx::query(include_str!(
         "../../queries/workflow_runs/release_slots.sql"

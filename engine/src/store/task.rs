@@ -166,11 +166,11 @@ pub(crate) struct Completion {
     pub(crate) error: Option<Value>,
 }
 
-/// Finishes many runs in one statement; returns (run_id, concurrency_key) of those whose lease held.
+/// Finishes many runs in one statement; returns (run_id, concurrency_keys) of those whose lease held.
 pub(crate) async fn complete_if_leased_many(
     e: impl PgExecutor<'_>,
     done: &[Completion],
-) -> Result<Vec<(Uuid, Option<String>)>> {
+) -> Result<Vec<(Uuid, Vec<String>)>> {
     let rows: Vec<Value> = done
         .iter()
         .map(|c| json!({ "run_id": c.run_id, "epoch": c.epoch, "status": c.status, "output": c.output, "error": c.error }))
@@ -184,7 +184,7 @@ pub(crate) async fn complete_if_leased_many(
     .map_err(db("task::complete_if_leased_many"))?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.get("id"), r.get("concurrency_key")))
+        .map(|r| (r.get("id"), r.get("concurrency_keys")))
         .collect())
 }
 

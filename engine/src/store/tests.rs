@@ -45,8 +45,8 @@ async fn started(pool: &PgPool) -> Uuid {
         input: &input,
         priority: 0,
         idempotency_key: None,
-        concurrency_key: None,
-        concurrency_limit: 1,
+        concurrency_keys: &[],
+        concurrency_limits: &[],
         budget_ms: None,
         run_at: None,
     };

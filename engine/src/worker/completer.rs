@@ -123,10 +123,8 @@ async fn flush<A, B>(
     if !finishes.is_empty() {
         let c: Vec<Completion> = finishes.iter().map(|(c, _)| c.clone()).collect();
         let done = task::complete_if_leased_many(&mut *tx, &c).await?;
-        let mut keys: Vec<String> = done.iter().filter_map(|(_, k)| k.clone()).collect();
-        if !keys.is_empty() {
-            keys.sort();
-            crate::store::run::release_slots(&mut *tx, &keys).await?;
+        for (_, keys) in done.iter().filter(|(_, k)| !k.is_empty()) {
+            crate::store::run::release_slots(&mut *tx, keys).await?;
         }
         finish_ok = done.into_iter().map(|(id, _)| id).collect();
     }

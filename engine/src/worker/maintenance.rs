@@ -97,8 +97,8 @@ async fn fire_cron(services: &Services) -> crate::Result<()> {
             input: &s.input,
             priority: 0,
             idempotency_key: Some(&key),
-            concurrency_key: None,
-            concurrency_limit: 1,
+            concurrency_keys: &[],
+            concurrency_limits: &[],
             budget_ms: None,
             run_at: None,
         };

@@ -65,7 +65,7 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_already_accepted() {
     );
 
     let bad_limit = StartOptions {
-        concurrency: Some(("k".into(), 0)),
+        concurrency: vec![("k".into(), 0)],
         ..Default::default()
     };
     assert!(matches!(

@@ -9,7 +9,7 @@ use crate::{
 
 fn keyed(key: &str, limit: i32) -> StartOptions {
     StartOptions {
-        concurrency: Some((key.into(), limit)),
+        concurrency: vec![(key.into(), limit)],
         ..Default::default()
     }
 }
@@ -119,5 +119,64 @@ async fn a_key_with_limit_two_runs_two_at_once() {
     for id in runs {
         wait_finished(&client, id, Duration::from_secs(5)).await;
     }
+    worker.stop().await;
+}
+
+#[tokio::test]
+async fn a_run_with_two_keys_waits_for_both_and_frees_both() {
+    let pool = fresh_pool().await;
+    let client = client(&pool, flows::registry());
+    let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 8)]));
+    let gated = BlockInput {
+        tag: "two".into(),
+        ..Default::default()
+    };
+    let both = |issue: &str| StartOptions {
+        concurrency: vec![(format!("issue:{issue}"), 1), ("project:p".into(), 2)],
+        ..Default::default()
+    };
+    // Two issues fill the project's two slots; a third issue waits for the project,
+    // and a second run of issue 1 waits for its issue although the project frees up first.
+    let a = client.start::<Blocker>(&gated, both("1")).await.unwrap().id;
+    let b = client.start::<Blocker>(&gated, both("2")).await.unwrap().id;
+    let c = client.start::<Blocker>(&gated, both("3")).await.unwrap().id;
+    let a2 = client.start::<Blocker>(&gated, both("1")).await.unwrap().id;
+    PROBE
+        .wait_for(a, "work_started", 1, Duration::from_secs(5))
+        .await;
+    PROBE
+        .wait_for(b, "work_started", 1, Duration::from_secs(5))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        PROBE.count(c, "work_started") + PROBE.count(a2, "work_started"),
+        0
+    );
+    PROBE.open(b); // frees project and issue 2: c (issue 3) is admitted, a2 still waits for issue 1
+    PROBE
+        .wait_for(c, "work_started", 1, Duration::from_secs(5))
+        .await;
+    assert_eq!(PROBE.count(a2, "work_started"), 0);
+    PROBE.open(a); // frees issue 1 and a project slot: a2 is admitted
+    PROBE
+        .wait_for(a2, "work_started", 1, Duration::from_secs(5))
+        .await;
+    PROBE.open(c);
+    PROBE.open(a2);
+    for id in [a, b, c, a2] {
+        assert_eq!(
+            wait_finished(&client, id, Duration::from_secs(5))
+                .await
+                .summary
+                .status,
+            RunStatus::Succeeded
+        );
+    }
+    let active: i64 =
+        sqlx::query_scalar("select coalesce(sum(active), 0)::bigint from concurrency_keys")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(active, 0);
     worker.stop().await;
 }
