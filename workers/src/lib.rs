@@ -1,9 +1,11 @@
 //! The codex-k8s binaries' library: configuration, telemetry, the HTTP surface and one module per
 //! subcommand. `main.rs` only parses the command line and dispatches.
 
+pub mod api;
 pub mod cmd;
 pub mod config;
 pub mod database;
 pub mod http;
+pub mod platform;
 pub mod sample;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! `codex-k8s`: the one CLI binary, with subcommands `dev`, `worker` and `migrate`.
+//! `codex-k8s`: the one CLI binary, with subcommands `dev`, `serve`, `worker` and `migrate`.
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +18,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Dev(args) => cmd::dev::run(&cli.config, args, shutdown).await,
         Command::Worker => cmd::worker::run(&cli.config, shutdown).await,
         Command::Migrate => cmd::migrate::run(&cli.config).await,
+        Command::Serve => cmd::serve::run(&cli.config, shutdown).await,
+        Command::ScriptedAgent => cmd::scripted_agent::run().await,
     };
     if let Err(e) = &result {
         tracing::error!(error.message = %e, error.cause_chain = ?e, "codex-k8s stopped with an error");

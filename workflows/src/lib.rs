@@ -1,4 +1,15 @@
 //! codex-k8s stage workflows and domain policy: label routing, stage runs, GitHub status, prompts.
 //! Depends on `engine` only; knows nothing of HTTP servers or binaries.
 
+pub mod delivery;
+mod error;
+pub mod github;
+pub mod github_step;
+pub mod platform;
 pub mod policy;
+pub mod prompt;
+pub mod runtime;
+pub mod stage;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,23 +1,27 @@
 //! `codex-k8s dev`: the platform on one machine. Starts a throwaway Postgres (unless
-//! `DATABASE_URL` is set), migrates, starts a worker and the ops server, runs the sample workflow
-//! (steps, a durable sleep, a pausing wait for a signal that `dev` then sends itself), prints
-//! progress as it goes and the run's step timeline at the end.
+//! `DATABASE_URL` is set), migrates, starts a worker, the API (webhook ingress) and, without
+//! GitHub tokens, a local fake GitHub; runs the engine's sample workflow (steps, a durable sleep, a
+//! pausing wait for a signal it then sends itself) printing progress and the step timeline; with
+//! `--demo` it also posts a signed, recorded `issues.labeled` (`run:dev`) delivery to itself and
+//! follows the stage run to its status comment.
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
-use engine::{Client, ClientConfig, Metrics, RunDetail, RunStatus, StartOptions, Worker};
+use engine::{Metrics, RunStatus, StartOptions, Worker};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
+use workflows::github::fake::FakeGitHub;
 
+use super::{demo, follow};
 use crate::{
-    cmd::worker::registry,
-    config::{Config, DevArgs},
-    database, http,
+    api,
+    config::{Config, DevArgs, Secret},
+    database, http, platform,
     sample::{APPROVAL_SIGNAL, SampleInput, SampleWorkflow},
 };
 
-/// Runs the sample to its end (and keeps serving with `--keep-running`).
+/// Runs the sample (and the demo) to the end; with `--keep-running` serves until Ctrl-C.
 pub async fn run(
     config: &Config,
     args: DevArgs,
@@ -34,26 +38,57 @@ pub async fn run(
     }
     database::migrate(&db.pool).await?;
     println!("migrate   done");
+    let fake = match &config.github_platform_token {
+        Some(_) => None,
+        None => Some(
+            FakeGitHub::start()
+                .await
+                .context("start the local fake GitHub")?,
+        ),
+    };
+    let github = match &fake {
+        Some(f) => {
+            println!("github    local fake GitHub on {}", f.base_url());
+            let mut c = f.client_config();
+            c.bot_login = Some(config.github_bot_login.clone());
+            c
+        }
+        None => platform::github_config(config)?,
+    };
+    let wiring = platform::build(config, db.pool.clone(), github)?;
+    let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
+        uuid::Uuid::new_v4()
+            .simple()
+            .to_string()
+            .parse::<Secret>()
+            .expect("non-empty")
+    });
     let metrics = Arc::new(Metrics::new());
     let stop = shutdown.child_token();
     let worker = Worker::new(
         db.pool.clone(),
-        registry(),
+        wiring.registry.clone(),
         config.worker_config(),
         metrics.clone(),
     )?;
     let worker_task = tokio::spawn(worker.run(stop.clone()));
-    let http_task = tokio::spawn(http::serve(
-        config.http_addr,
-        http::ops_router(metrics),
-        stop.clone(),
-    ));
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("bind {}", config.http_addr))?;
+    let api_base = format!("http://{}", listener.local_addr()?);
+    let state = api::AppState {
+        client: wiring.client.clone(),
+        webhook_secret: secret.clone(),
+        max_body_bytes: config.webhook_max_body_bytes,
+        metrics,
+    };
+    let http_task = tokio::spawn(http::serve_on(listener, api::app(state), stop.clone()));
     println!(
-        "worker    serving {:?}; ops server on http://{}",
-        config.worker_queues.0, config.http_addr
+        "worker    serving {:?}; API on {api_base} (POST /api/v1/webhooks/github, /health, /metrics)",
+        config.worker_queues.0
     );
 
-    let client = Client::new(db.pool.clone(), registry(), ClientConfig::default());
+    let client = &wiring.client;
     let options = StartOptions {
         budget: Some(Duration::from_secs(30)),
         ..StartOptions::default()
@@ -71,9 +106,20 @@ pub async fn run(
         run.id,
         <SampleWorkflow as engine::Workflow>::KIND
     );
-    let finished = follow(&client, run.id, &shutdown).await?;
-    print_timeline(&finished);
+    let mut approve = |r: &engine::RunDetail| {
+        (r.summary.status == RunStatus::Waiting)
+            .then(|| (APPROVAL_SIGNAL.to_owned(), json!("codex-k8s dev")))
+    };
+    let sample = follow::follow(client, run.id, &shutdown, &mut approve).await?;
+    follow::print_timeline(&sample);
+    let mut ok = follow::succeeded(&sample);
 
+    if args.demo {
+        let fake = fake
+            .as_ref()
+            .context("--demo posts to the local fake GitHub: unset CK8S_GITHUB_PLATFORM_TOKEN")?;
+        ok &= demo::run(&wiring, fake, &api_base, &secret, &shutdown).await?;
+    }
     if args.keep_running && !shutdown.is_cancelled() {
         println!("serving until Ctrl-C");
         shutdown.cancelled().await;
@@ -81,94 +127,8 @@ pub async fn run(
     stop.cancel();
     worker_task.await.context("worker task")??;
     http_task.await.context("http task")??;
-    if finished.summary.status != RunStatus::Succeeded {
-        bail!("the sample run ended {:?}", finished.summary.status);
+    if !ok {
+        bail!("a dev run did not succeed");
     }
     Ok(())
-}
-
-/// Prints each new event of the run, sends the approval when the run waits for it, and returns the
-/// finished run.
-async fn follow(
-    client: &Client,
-    run_id: uuid::Uuid,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<RunDetail> {
-    let mut printed = 0usize;
-    let mut approved = false;
-    let mut seen_status = HashSet::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let run = client.get_run(run_id).await?;
-        for e in run.events.iter().skip(printed) {
-            println!("event     {:<22} {}", e.kind, e.detail);
-        }
-        printed = run.events.len();
-        if seen_status.insert(run.summary.status) {
-            println!("status    {}", run.summary.status.as_str());
-        }
-        if run.summary.status.is_terminal() {
-            return Ok(run);
-        }
-        if run.summary.status == RunStatus::Waiting && !approved {
-            println!("signal    sending {APPROVAL_SIGNAL:?} to the waiting run");
-            client
-                .signal(
-                    run_id,
-                    APPROVAL_SIGNAL,
-                    json!("codex-k8s dev"),
-                    Some("dev-approval"),
-                )
-                .await?;
-            approved = true;
-        }
-        if shutdown.is_cancelled() || tokio::time::Instant::now() > deadline {
-            bail!("the sample run did not finish");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn print_timeline(run: &RunDetail) {
-    println!();
-    println!(
-        "run {} {} in {} ms",
-        run.summary.id,
-        run.summary.status.as_str(),
-        run.summary
-            .finished_at
-            .map(|f| (f - run.summary.created_at).num_milliseconds())
-            .unwrap_or(-1)
-    );
-    println!(
-        "  {:>3}  {:<16} {:<10} {:>8} {:>10} {:>9}",
-        "seq", "step", "status", "attempts", "at (ms)", "took (ms)"
-    );
-    for s in &run.steps {
-        let at = (s.started_at - run.summary.created_at).num_milliseconds();
-        println!(
-            "  {:>3}  {:<16} {:<10} {:>8} {:>10} {:>9}",
-            s.seq, s.name, s.status, s.attempts, at, s.duration_ms
-        );
-    }
-    for w in &run.waits {
-        println!(
-            "  wait {:?}: {} after {} ms, budget paused {} ms",
-            w.signal,
-            w.outcome.as_deref().unwrap_or("open"),
-            w.ended_at
-                .map(|e| (e - w.started_at).num_milliseconds())
-                .unwrap_or(-1),
-            w.paused_ms.unwrap_or(0)
-        );
-    }
-    if let Some(spent) = run.budget_spent_ms {
-        println!(
-            "  budget spent {spent} ms of {} ms",
-            run.budget_ms.unwrap_or(0)
-        );
-    }
-    if let Some(out) = &run.output {
-        println!("  output {out}");
-    }
 }

@@ -1,5 +1,9 @@
 //! One module per subcommand, each with a `run` function.
 
+mod demo;
 pub mod dev;
+mod follow;
 pub mod migrate;
+pub mod scripted_agent;
+pub mod serve;
 pub mod worker;

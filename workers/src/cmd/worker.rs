@@ -6,20 +6,16 @@ use anyhow::Context;
 use engine::{Metrics, Worker};
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, database, http, sample::SampleWorkflow};
-
-/// The workflow kinds a worker process runs.
-pub fn registry() -> engine::Registry {
-    engine::Registry::new().with(SampleWorkflow)
-}
+use crate::{config::Config, database, http, platform};
 
 /// Runs until `shutdown`, then stops in two phases (see `engine::Worker::run`).
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let db = database::connect(config, false).await?;
+    let wiring = platform::build(config, db.pool.clone(), platform::github_config(config)?)?;
     let metrics = Arc::new(Metrics::new());
     let worker = Worker::new(
         db.pool.clone(),
-        registry(),
+        wiring.registry,
         config.worker_config(),
         metrics.clone(),
     )?;

@@ -1,0 +1,22 @@
+//! The HTTP API: the public webhook ingress (the only public endpoint) and the ops routes.
+//! `app` builds the router and is separate from serving, so tests drive it with `oneshot`.
+
+mod problem;
+mod state;
+mod webhook;
+
+pub use problem::ApiError;
+pub use state::AppState;
+pub use webhook::sign;
+
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+/// The whole API router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(webhook::router())
+        .with_state(state.clone())
+        .merge(crate::http::ops_router(state.metrics.clone()))
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,20 @@
+//! The API's shared state.
+
+use std::sync::Arc;
+
+use engine::Metrics;
+
+use crate::config::Secret;
+
+/// What handlers need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Engine client (deliveries are accepted through it).
+    pub client: engine::Client,
+    /// The webhook secret GitHub signs deliveries with.
+    pub webhook_secret: Secret,
+    /// Largest accepted body in bytes.
+    pub max_body_bytes: usize,
+    /// Metrics served on `/metrics`.
+    pub metrics: Arc<Metrics>,
+}

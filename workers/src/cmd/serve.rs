@@ -1,0 +1,26 @@
+//! `codex-k8s serve`: the API server (GitHub webhook ingress, `/health`, `/metrics`) until SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use engine::Metrics;
+use tokio_util::sync::CancellationToken;
+
+use crate::{api, config::Config, database, http, platform};
+
+/// Serves until `shutdown`.
+pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let secret = config
+        .github_webhook_secret
+        .clone()
+        .context("CK8S_GITHUB_WEBHOOK_SECRET is required")?;
+    let db = database::connect(config, false).await?;
+    let wiring = platform::build(config, db.pool.clone(), platform::github_config(config)?)?;
+    let state = api::AppState {
+        client: wiring.client,
+        webhook_secret: secret,
+        max_body_bytes: config.webhook_max_body_bytes,
+        metrics: Arc::new(Metrics::new()),
+    };
+    http::serve(config.http_addr, api::app(state), shutdown).await
+}

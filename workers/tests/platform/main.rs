@@ -1,0 +1,8 @@
+//! Integration tests of the platform: webhook ingress, routing with recorded GitHub payloads,
+//! and stage runs against the local fake GitHub, on a real Postgres.
+#![allow(unreachable_pub)] // test modules share items with pub; the crate is a test binary
+
+mod ingress;
+mod routing;
+mod stage;
+mod support;

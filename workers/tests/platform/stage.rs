@@ -1,0 +1,178 @@
+use std::time::Duration;
+
+use engine::RunStatus;
+use serde_json::json;
+
+use crate::support::*;
+
+fn status_comments(p: &TestPlatform, issue: u64) -> Vec<String> {
+    p.github
+        .comments("acme/shop", issue)
+        .into_iter()
+        .map(|(_, b)| b)
+        .filter(|b| b.contains("codex-k8s:run-status"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dev_run_goes_from_label_to_a_finished_status_comment_with_next_steps() {
+    let p = TestPlatform::start(Options::default()).await;
+    p.github
+        .add_issue("acme/shop", 50, "Add search", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 50, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let (outcome, _, run) = p.routed(&id).await;
+    assert_eq!(outcome, "run_started");
+    let done = p.finished(run.unwrap(), Duration::from_secs(30)).await;
+    assert_eq!(done.summary.status, RunStatus::Succeeded, "{done:#?}");
+    assert_eq!(
+        done.output.as_ref().unwrap()["changed_files"],
+        json!(["NOTES.md"])
+    );
+    let comments = status_comments(&p, 50);
+    assert_eq!(
+        comments.len(),
+        1,
+        "one status comment per run: {comments:#?}"
+    );
+    let body = &comments[0];
+    assert!(
+        body.contains("🏁 finished") && body.contains("`succeeded`"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Next steps") && body.contains("https://console.example/?modal=next-step"),
+        "{body}"
+    );
+    assert!(
+        body.contains("removes `run:dev`") || body.contains("final:"),
+        "{body}"
+    );
+    assert!(
+        p.github
+            .reactions("acme/shop", 50)
+            .iter()
+            .any(|(_, r)| r == "eyes")
+    );
+    let labels = p.github.labels("acme/shop", 50);
+    assert!(
+        labels.contains(&"state:in-review".to_owned()) && !labels.contains(&"run:dev".to_owned()),
+        "{labels:?}"
+    );
+    let names: Vec<_> = done.steps.iter().map(|s| s.name.as_str()).collect();
+    for step in [
+        "load_run",
+        "comment_created",
+        "prepare_runtime",
+        "render_prompt",
+        "launch_agent",
+        "collect_results",
+        "comment_finished",
+        "release_runtime",
+    ] {
+        assert!(names.contains(&step), "{step} in {names:?}");
+    }
+    let status: String = sqlx::query_scalar("select status from agent_runs where id = $1")
+        .bind(run.unwrap())
+        .fetch_one(&p.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "succeeded");
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_documentation_stage_that_changes_code_fails_its_write_scope_check() {
+    let script = json!({ "steps": [{ "write_file": { "path": "src/main.rs", "content": "fn main() {}" } }], "final_message": "done" });
+    let p = TestPlatform::start(Options {
+        agent_script: Some(script.to_string()),
+        ..Options::default()
+    })
+    .await;
+    p.github
+        .add_issue("acme/shop", 51, "Write the PRD", &["run:prd"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 51, "run:prd", &["run:prd"]),
+        )
+        .await;
+    let (_, _, run) = p.routed(&id).await;
+    let done = p.finished(run.unwrap(), Duration::from_secs(30)).await;
+    assert_eq!(done.summary.status, RunStatus::Failed);
+    assert_eq!(
+        done.error.as_ref().unwrap()["code"],
+        "write_scope_violation"
+    );
+    let body = &status_comments(&p, 51)[0];
+    assert!(
+        body.contains("`failed`") && body.contains("write_scope_violation"),
+        "{body}"
+    );
+    let status: String = sqlx::query_scalar("select status from agent_runs where id = $1")
+        .bind(run.unwrap())
+        .fetch_one(&p.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_agent_fails_the_run_and_its_cleanup_reports_it() {
+    let script = json!({ "steps": [{ "exit": 3 }] });
+    let p = TestPlatform::start(Options {
+        agent_script: Some(script.to_string()),
+        ..Options::default()
+    })
+    .await;
+    p.github.add_issue("acme/shop", 52, "task", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 52, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let (_, _, run) = p.routed(&id).await;
+    let done = p.finished(run.unwrap(), Duration::from_secs(30)).await;
+    assert_eq!(done.summary.status, RunStatus::Failed);
+    assert_eq!(done.error.as_ref().unwrap()["code"], "agent_failed");
+    assert!(status_comments(&p, 52)[0].contains("agent exited with code 3"));
+    assert!(
+        !p.runtime_root.join(run.unwrap().to_string()).exists(),
+        "the workspace is released"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn the_status_comment_is_not_duplicated_after_a_crash_between_posting_and_committing() {
+    let mut p = TestPlatform::start(Options {
+        queues: vec![("ingress", 4)],
+        ..Options::default()
+    })
+    .await;
+    p.github.add_issue("acme/shop", 53, "task", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 53, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let (_, _, run) = p.routed(&id).await;
+    let run = run.unwrap();
+    // The comment was posted, then the worker died before the step (and the comment id) committed.
+    let posted = format!("<!-- codex-k8s:run-status run_id={run} -->\nposted before the crash");
+    p.github.add_comment("acme/shop", 53, BOT, &posted).unwrap();
+    p.start_worker(&[("ingress", 4), ("stages", 2)]);
+    let done = p.finished(run, Duration::from_secs(30)).await;
+    assert_eq!(done.summary.status, RunStatus::Succeeded);
+    let comments = status_comments(&p, 53);
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(comments[0].contains("🏁 finished"));
+    p.stop().await;
+}

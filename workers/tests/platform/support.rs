@@ -1,0 +1,391 @@
+//! Test fixtures: a throwaway Postgres per test process with a migrated template, a fresh database
+//! per test, the local fake GitHub, the real API router and a worker over the domain registry.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use axum::{Router, body::Body, http::Request};
+use engine::{
+    Metrics, Worker, WorkerConfig,
+    throwaway::{ThrowawayOptions, ThrowawayPg},
+};
+use serde_json::Value;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+use workers::{api, config::Secret, platform::Wiring};
+use workflows::{
+    github::fake::FakeGitHub,
+    platform::{Platform, PlatformConfig},
+    policy::{Policy, PolicyConfig},
+    runtime::{AgentCommand, LocalRuntime},
+    store::directory::{self, NewProject, NewUser},
+};
+
+static SERVER: OnceCell<ThrowawayPg> = OnceCell::const_new();
+
+/// The webhook secret of test platforms.
+pub const SECRET: &str = "test-webhook-secret";
+/// The platform bot's login.
+pub const BOT: &str = "codex-bot";
+
+async fn fresh_pool() -> PgPool {
+    let pg = SERVER
+        .get_or_init(|| async {
+            let pg = ThrowawayPg::start(ThrowawayOptions::default())
+                .await
+                .expect("start postgres");
+            let url = pg
+                .create_database("platform_template")
+                .await
+                .expect("template");
+            let pool = PgPool::connect(&url).await.expect("connect template");
+            sqlx::migrate!("../migrations")
+                .run(&pool)
+                .await
+                .expect("migrate");
+            pool.close().await;
+            pg
+        })
+        .await;
+    let name = format!("p_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPool::connect(&pg.url()).await.expect("admin");
+    for attempt in 0.. {
+        let sql = format!("create database {name} template platform_template");
+        match sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await {
+            Ok(_) => break,
+            Err(_) if attempt < 100 => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("create database: {e}"),
+        }
+    }
+    admin.close().await;
+    PgPoolOptions::new()
+        .max_connections(30)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&pg.url_for(&name))
+        .await
+        .expect("connect")
+}
+
+/// One platform under test.
+pub struct TestPlatform {
+    pub pool: PgPool,
+    pub github: FakeGitHub,
+    pub wiring: Wiring,
+    pub router: Router,
+    pub runtime_root: PathBuf,
+    pub project_id: uuid::Uuid,
+    shutdown: CancellationToken,
+    worker: Option<tokio::task::JoinHandle<engine::Result<()>>>,
+}
+
+/// How to build a test platform.
+pub struct Options {
+    /// Queues the worker serves; none: no worker (routing and runs stay queued).
+    pub queues: Vec<(&'static str, usize)>,
+    /// The scripted agent's script (`CK8S_AGENT_SCRIPT`).
+    pub agent_script: Option<String>,
+    /// Stage budget.
+    pub stage_budget: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            queues: vec![("ingress", 8), ("stages", 4)],
+            agent_script: None,
+            stage_budget: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The recorded example payloads of `@octokit/webhooks-examples` (installed by tests/npm-install.sh).
+pub fn example(event: &str, action: Option<&str>) -> Value {
+    static INDEX: std::sync::LazyLock<Vec<Value>> = std::sync::LazyLock::new(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
+        );
+        let raw = std::fs::read_to_string(path)
+            .expect("run tests/npm-install.sh: @octokit/webhooks-examples is missing");
+        serde_json::from_str(&raw).expect("examples index")
+    });
+    let entry = INDEX
+        .iter()
+        .find(|e| e["name"] == event)
+        .unwrap_or_else(|| panic!("no examples for {event}"));
+    let examples = entry["examples"].as_array().unwrap();
+    match examples
+        .iter()
+        .find(|x| action.is_none_or(|a| x["action"] == a))
+    {
+        Some(found) => found.clone(),
+        // The package has no example of every action (e.g. issues.closed): take a recorded
+        // payload of the same event and set its action.
+        None => {
+            let mut other = examples[0].clone();
+            other["action"] = action.unwrap_or_default().into();
+            other
+        }
+    }
+}
+
+impl TestPlatform {
+    /// A platform with an owner `owner`, a project `acme` (2 slots) bound to `acme/shop`.
+    pub async fn start(options: Options) -> Self {
+        let pool = fresh_pool().await;
+        let github = FakeGitHub::start().await.expect("fake github");
+        let mut gh = github.client_config();
+        gh.bot_login = Some(BOT.into());
+        let policy = Policy::new(&PolicyConfig {
+            bot_login: BOT.into(),
+            ..PolicyConfig::default()
+        })
+        .expect("policy");
+        let client = workflows::github::GitHubClient::new(gh).expect("github client");
+        let runtime_root =
+            std::env::temp_dir().join(format!("ck8s-test-{}", uuid::Uuid::new_v4().simple()));
+        let mut env = Vec::new();
+        if let Some(script) = &options.agent_script {
+            env.push(("CK8S_AGENT_SCRIPT".to_owned(), script.clone()));
+        }
+        let command = AgentCommand {
+            program: PathBuf::from(env!("CARGO_BIN_EXE_codex-k8s")),
+            args: vec!["scripted-agent".into()],
+            env,
+        };
+        let runtime = Arc::new(LocalRuntime::new(runtime_root.clone(), command, None));
+        let config = PlatformConfig {
+            stage_budget: options.stage_budget,
+            agent_probe_every: Duration::from_secs(2),
+            console_url: "https://console.example".into(),
+            ..PlatformConfig::default()
+        };
+        let platform = Platform::new(pool.clone(), policy, client, config, runtime);
+        let registry = platform.registry();
+        let engine_client = engine::Client::new(
+            pool.clone(),
+            registry.clone(),
+            engine::ClientConfig::default(),
+        );
+        platform.set_client(engine_client.clone());
+        let wiring = Wiring {
+            platform,
+            registry,
+            client: engine_client,
+        };
+        let state = api::AppState {
+            client: wiring.client.clone(),
+            webhook_secret: SECRET.parse::<Secret>().unwrap(),
+            max_body_bytes: 1 << 20,
+            metrics: Arc::new(Metrics::new()),
+        };
+        let router = api::app(state);
+        let owner = directory::upsert_user(
+            &pool,
+            &NewUser {
+                email: "owner@acme.test",
+                github_login: "owner",
+                owner: true,
+                admin: false,
+            },
+        )
+        .await
+        .unwrap();
+        let project_id = directory::upsert_project(
+            &pool,
+            &NewProject {
+                slug: "acme",
+                name: "Acme",
+                locale: None,
+                learning_mode_default: None,
+                max_active_runs: 2,
+            },
+        )
+        .await
+        .unwrap();
+        directory::upsert_member(&pool, project_id, owner, "admin")
+            .await
+            .unwrap();
+        directory::bind_repository(&pool, project_id, "acme/shop", "main")
+            .await
+            .unwrap();
+        let mut platform = Self {
+            pool,
+            github,
+            wiring,
+            router,
+            runtime_root,
+            project_id,
+            shutdown: CancellationToken::new(),
+            worker: None,
+        };
+        if !options.queues.is_empty() {
+            platform.start_worker(&options.queues);
+        }
+        platform
+    }
+
+    /// Starts the (one) worker of this platform on the given queues.
+    pub fn start_worker(&mut self, queues: &[(&str, usize)]) {
+        let config = WorkerConfig {
+            queues: queues.iter().map(|(q, n)| (q.to_string(), *n)).collect(),
+            lease: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(200),
+            maintenance_interval: Duration::from_millis(200),
+            shutdown_grace: Duration::from_secs(2),
+            ..WorkerConfig::default()
+        };
+        let worker = Worker::new(
+            self.pool.clone(),
+            self.wiring.registry.clone(),
+            config,
+            Arc::new(Metrics::new()),
+        )
+        .unwrap();
+        self.worker = Some(tokio::spawn(worker.run(self.shutdown.clone())));
+    }
+
+    /// Adds a user with a project role (`read`, `read_write`, `admin`) or a platform flag.
+    pub async fn add_user(&self, login: &str, role: Option<&str>, admin: bool) {
+        let email = format!("{login}@acme.test");
+        let id = directory::upsert_user(
+            &self.pool,
+            &NewUser {
+                email: &email,
+                github_login: login,
+                owner: false,
+                admin,
+            },
+        )
+        .await
+        .unwrap();
+        if let Some(role) = role {
+            directory::upsert_member(&self.pool, self.project_id, id, role)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Posts a delivery through the real router; returns status and body.
+    pub async fn post(
+        &self,
+        event: &str,
+        delivery_id: &str,
+        body: &[u8],
+        signature: Option<String>,
+    ) -> (u16, Value, String) {
+        let mut req = Request::post("/api/v1/webhooks/github")
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", delivery_id);
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body.to_vec())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            content_type,
+        )
+    }
+
+    /// Signs and posts a payload.
+    pub async fn deliver(&self, event: &str, payload: &Value) -> (String, u16, Value) {
+        let id = uuid::Uuid::new_v4().to_string();
+        let body = payload.to_string();
+        let (status, json, _) = self
+            .post(
+                event,
+                &id,
+                body.as_bytes(),
+                Some(api::sign(SECRET.as_bytes(), body.as_bytes())),
+            )
+            .await;
+        (id, status, json)
+    }
+
+    /// Waits until the delivery is routed; returns (outcome, reason, agent_run_id).
+    pub async fn routed(&self, delivery_id: &str) -> (String, Option<String>, Option<uuid::Uuid>) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let d = workflows::store::webhook_delivery::get(&self.pool, delivery_id)
+                .await
+                .unwrap()
+                .expect("stored");
+            if d.outcome != "accepted" {
+                return (d.outcome, d.reason, d.agent_run_id);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "delivery {delivery_id} not routed"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until an engine run ends.
+    pub async fn finished(&self, run_id: uuid::Uuid, timeout: Duration) -> engine::RunDetail {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let run = self.wiring.client.get_run(run_id).await.unwrap();
+            if run.summary.status.is_terminal() {
+                return run;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "run not finished: {run:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the worker.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(w) = self.worker.take() {
+            w.await.unwrap().unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&self.runtime_root);
+    }
+}
+
+/// An `issues.labeled` example from `acme/shop` by `sender` adding `label`, with `labels` on the Issue.
+pub fn issue_labeled(
+    sender: &str,
+    sender_type: &str,
+    issue: u64,
+    label: &str,
+    labels: &[&str],
+) -> Value {
+    let mut p = example("issues", Some("labeled"));
+    p["repository"]["full_name"] = "acme/shop".into();
+    p["repository"]["name"] = "shop".into();
+    p["sender"]["login"] = sender.into();
+    p["sender"]["type"] = sender_type.into();
+    p["issue"]["number"] = issue.into();
+    let template = p["label"].clone();
+    let named = |name: &str| {
+        let mut l = template.clone();
+        l["name"] = name.into();
+        l
+    };
+    p["label"] = named(label);
+    p["issue"]["labels"] = Value::Array(labels.iter().map(|l| named(l)).collect());
+    p
+}

@@ -1,0 +1,6 @@
+-- The latest run of a pull request.
+select stage, model, reasoning, model_from_label, reasoning_from_label, pull_request_number
+from agent_runs
+where repository_id = $1 and pull_request_number = $2
+order by created_at desc
+limit 1

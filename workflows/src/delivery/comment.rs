@@ -1,0 +1,85 @@
+//! One-off comments routing posts (conflict, warning, need-input, failed precondition), in the
+//! project's locale. The run's own status comment is rendered by `stage::comment`.
+
+use crate::policy::{Decision, LabelCatalog, Trigger};
+
+/// A hidden marker so these comments can be told apart from people's.
+const MARKER: &str = "<!-- codex-k8s:routing -->";
+
+fn ru(locale: &str) -> bool {
+    locale == "ru"
+}
+
+/// The comment text for a decision that needs one, if any.
+pub(crate) fn render(decision: &Decision, catalog: &LabelCatalog, locale: &str) -> Option<String> {
+    let body = match decision {
+        Decision::Conflict { reason, labels, .. } => {
+            let list = labels
+                .iter()
+                .map(|l| format!("`{}`", l.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if ru(locale) {
+                format!(
+                    "⚠️ Запуск не выполнен: на задаче несколько триггер-меток ({list}). Оставьте одну метку `run:*` и поставьте её заново.\n\nКод причины: `{reason}`"
+                )
+            } else {
+                format!(
+                    "⚠️ No run started: this thread has more than one trigger label ({list}). Keep exactly one `run:*` label and apply it again.\n\nReason code: `{reason}`"
+                )
+            }
+        }
+        Decision::Warn { reason, .. } => {
+            if ru(locale) {
+                format!(
+                    "⚠️ Запуск не выполнен. Код причины: `{reason}`. Если репозиторий не подключён к проекту, подключите его в консоли codex-k8s."
+                )
+            } else {
+                format!(
+                    "⚠️ No run started. Reason code: `{reason}`. If the repository is not bound to a project, bind it in the codex-k8s console."
+                )
+            }
+        }
+        Decision::NeedInput {
+            reason,
+            suggestions,
+            ..
+        } => {
+            let list = suggestions
+                .iter()
+                .map(|t: &Trigger| format!("`{}`", catalog.trigger(*t).as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let need = catalog.need(crate::policy::NeedLabel::Input).as_str();
+            if ru(locale) {
+                format!(
+                    "❓ Нужен ввод (`{need}`): платформа не может однозначно выбрать запуск. Код причины: `{reason}`.\n\nВозможные следующие шаги: {list}"
+                )
+            } else {
+                format!(
+                    "❓ Input needed (`{need}`): the platform cannot choose a run unambiguously. Reason code: `{reason}`.\n\nPossible next steps: {list}"
+                )
+            }
+        }
+        Decision::FailPrecondition {
+            reason,
+            detail,
+            trigger_label,
+            ..
+        } => {
+            if ru(locale) {
+                format!(
+                    "❌ Запуск `{}` не выполнен (failed_precondition): {detail}\n\nКод причины: `{reason}`",
+                    trigger_label.as_str()
+                )
+            } else {
+                format!(
+                    "❌ Run `{}` failed (failed_precondition): {detail}\n\nReason code: `{reason}`",
+                    trigger_label.as_str()
+                )
+            }
+        }
+        _ => return None,
+    };
+    Some(format!("{MARKER}\n{body}"))
+}

@@ -1,0 +1,13 @@
+//! GitHub deliveries: accepted atomically with the run that routes them, then routed by the pure
+//! policy and applied (start a stage run, comment, label, record).
+
+mod accept;
+mod apply;
+mod comment;
+mod facts;
+mod parse;
+mod route;
+
+pub use accept::{Accepted, IncomingDelivery, accept};
+pub use parse::{ParseError, parse_event};
+pub use route::RouteDelivery;

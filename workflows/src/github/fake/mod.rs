@@ -1,0 +1,15 @@
+//! A fake GitHub REST API for tests and `dev --demo`: real HTTP on 127.0.0.1, in-memory data.
+//!
+//! Driven by the real [`crate::github::GitHubClient`], it checks what the client sends
+//! (method, path, body, which token) and answers with GitHub's JSON shapes, status codes and
+//! rate-limit headers, including injected failures ([`Fault`]).
+
+mod gate;
+mod json;
+mod route;
+mod server;
+mod state;
+
+pub use server::{
+    Auth, BOT_LOGIN, FakeGitHub, Fault, HUMAN_LOGIN, PLATFORM_LOGIN, RecordedRequest,
+};

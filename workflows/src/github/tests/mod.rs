@@ -1,0 +1,7 @@
+//! The real octocrab-based client driven against the fake GitHub over HTTP.
+
+mod credential;
+mod failure;
+mod operation;
+mod support;
+mod upsert;

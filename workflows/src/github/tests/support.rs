@@ -1,0 +1,37 @@
+//! The per-test bundle: a fresh fake and a client configured for it.
+
+use http::Method;
+
+use crate::github::fake::{Auth, FakeGitHub, RecordedRequest};
+use crate::github::{ClientConfig, GitHubClient};
+
+/// The repository every test uses.
+pub(super) const REPO: &str = "acme/shop";
+
+pub(super) struct Bundle {
+    pub(super) fake: FakeGitHub,
+    pub(super) client: GitHubClient,
+}
+
+pub(super) async fn start() -> Bundle {
+    start_with(|config| config).await
+}
+
+pub(super) async fn start_with(tune: impl FnOnce(ClientConfig) -> ClientConfig) -> Bundle {
+    let fake = FakeGitHub::start().await.expect("fake github starts");
+    let client = GitHubClient::new(tune(fake.client_config())).expect("client builds");
+    Bundle { fake, client }
+}
+
+impl Bundle {
+    /// Requests with this method whose path is exactly `path`.
+    pub(super) fn requests_to(&self, method: Method, path: &str) -> Vec<RecordedRequest> {
+        let matches = |r: &RecordedRequest| r.method == method && r.path == path;
+        self.fake.requests().into_iter().filter(matches).collect()
+    }
+
+    /// The tokens the requests so far carried, in order.
+    pub(super) fn auths(&self) -> Vec<Auth> {
+        self.fake.requests().iter().map(|r| r.auth).collect()
+    }
+}

@@ -1,0 +1,110 @@
+//! The services every domain workflow shares, built once per process by the binary.
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use sqlx::PgPool;
+
+use crate::{github::GitHubClient, policy::Policy, runtime::AgentRuntime};
+
+/// Queue of delivery routing runs (short, many).
+pub const INGRESS_QUEUE: &str = "ingress";
+/// Queue of stage runs (long, few).
+pub const STAGE_QUEUE: &str = "stages";
+
+/// Platform settings the workflows read.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    /// Locale when the project has none: `ru` or `en`.
+    pub default_locale: String,
+    /// Learning mode when neither member nor project sets it.
+    pub learning_mode_default: bool,
+    /// Base URL of the staff console, for next-step links.
+    pub console_url: String,
+    /// Time budget of a stage run (paused while the agent waits for the Owner).
+    pub stage_budget: Duration,
+    /// How often a waiting stage run checks on its agent when no event arrives.
+    pub agent_probe_every: Duration,
+    /// Rate-limit waits one GitHub operation may take before asking for input.
+    pub github_rate_limit_waits: u32,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            default_locale: "en".into(),
+            learning_mode_default: false,
+            console_url: "http://127.0.0.1:8080".into(),
+            stage_budget: Duration::from_secs(4 * 3600),
+            agent_probe_every: Duration::from_secs(30),
+            github_rate_limit_waits: 3,
+        }
+    }
+}
+
+/// Shared services of the domain workflows.
+pub struct Platform {
+    /// The database.
+    pub pool: PgPool,
+    /// Label policy.
+    pub policy: Policy,
+    /// GitHub API client.
+    pub github: GitHubClient,
+    /// Settings.
+    pub config: PlatformConfig,
+    /// Where agents run.
+    pub runtime: Arc<dyn AgentRuntime>,
+    client: OnceLock<engine::Client>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Platform {
+    /// Services without an engine client yet (the client needs the registry built from these).
+    pub fn new(
+        pool: PgPool,
+        policy: Policy,
+        github: GitHubClient,
+        config: PlatformConfig,
+        runtime: Arc<dyn AgentRuntime>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            policy,
+            github,
+            config,
+            runtime,
+            client: OnceLock::new(),
+        })
+    }
+
+    /// Sets the engine client once the registry exists.
+    pub fn set_client(&self, client: engine::Client) {
+        let _ = self.client.set(client);
+    }
+
+    /// The engine client.
+    ///
+    /// # Panics
+    /// If called before [`Platform::set_client`]; the binary sets it before starting workers.
+    pub fn client(&self) -> &engine::Client {
+        self.client
+            .get()
+            .expect("engine client set before workers start")
+    }
+
+    /// Every domain workflow, for the worker and client registries.
+    pub fn registry(self: &Arc<Self>) -> engine::Registry {
+        engine::Registry::new()
+            .with(crate::delivery::RouteDelivery::new(self.clone()))
+            .with(crate::stage::StageRun::new(self.clone()))
+    }
+}

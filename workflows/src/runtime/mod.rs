@@ -1,0 +1,115 @@
+//! Where agents run. A stage run prepares a workspace, launches its agent there, probes it,
+//! collects what it produced and releases the workspace; `LocalRuntime` does this with a child
+//! process on this machine (dev and tests), a Kubernetes runtime does it with a Job.
+
+mod local;
+
+pub use local::{AgentCommand, LocalRuntime};
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Why a runtime operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Preparing the workspace failed.
+    #[error("prepare workspace: {0}")]
+    Prepare(String),
+    /// Starting the agent failed.
+    #[error("launch agent: {0}")]
+    Launch(String),
+    /// Reading the agent's results failed.
+    #[error("collect results: {0}")]
+    Collect(String),
+    /// Stopping or releasing failed.
+    #[error("release runtime: {0}")]
+    Release(String),
+}
+
+/// A prepared workspace, as the stage run records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Runtime-specific handle (a directory, a namespace).
+    pub handle: String,
+    /// The checked-out repository the agent works in, when the runtime exposes one.
+    pub repo_dir: Option<String>,
+}
+
+/// What to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentSpec {
+    /// The stage run.
+    pub run_id: Uuid,
+    /// `owner/name`.
+    pub repository: String,
+    /// Work branch.
+    pub branch: String,
+    /// The rendered prompt.
+    pub prompt: String,
+    /// Model.
+    pub model: String,
+    /// Reasoning effort.
+    pub reasoning: String,
+    /// Agent role.
+    pub role: String,
+}
+
+/// A launched agent: where it runs, and (for runtimes that can) a future resolving to its exit
+/// code, so the stage run hears of the exit without waiting for its next probe.
+pub struct Launched {
+    /// Runtime-specific id of the agent (pid, Job name).
+    pub agent: String,
+    /// Resolves when the agent exits.
+    pub exited: Option<BoxFuture<'static, i32>>,
+}
+
+/// What a probe found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum AgentState {
+    /// Still running.
+    Running,
+    /// Exited with this code.
+    Exited {
+        /// Exit code.
+        code: i32,
+    },
+    /// Gone without a recorded exit (its host died).
+    Gone,
+}
+
+/// What the agent produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentOutput {
+    /// Exit code (-1 when it vanished).
+    pub exit_code: i32,
+    /// The agent's final message, if it wrote one.
+    pub final_message: Option<String>,
+    /// Files added, changed or removed in the repository, relative paths.
+    pub changed_files: Vec<String>,
+    /// Pull request the agent opened or updated, if it reported one.
+    pub pull_request: Option<u64>,
+}
+
+/// A place where agents run.
+pub trait AgentRuntime: Send + Sync {
+    /// Creates (or finds, when called again) the run's workspace.
+    fn prepare<'a>(&'a self, spec: &'a AgentSpec)
+    -> BoxFuture<'a, Result<Workspace, RuntimeError>>;
+    /// Starts the agent in the workspace (a second call while it runs starts nothing new).
+    fn launch<'a>(
+        &'a self,
+        ws: &'a Workspace,
+        spec: &'a AgentSpec,
+    ) -> BoxFuture<'a, Result<Launched, RuntimeError>>;
+    /// Looks at the agent.
+    fn probe<'a>(&'a self, ws: &'a Workspace) -> BoxFuture<'a, Result<AgentState, RuntimeError>>;
+    /// Reads what the agent produced.
+    fn collect<'a>(&'a self, ws: &'a Workspace)
+    -> BoxFuture<'a, Result<AgentOutput, RuntimeError>>;
+    /// Stops the agent if it runs (idempotent).
+    fn stop<'a>(&'a self, ws: &'a Workspace) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    /// Releases the workspace (idempotent).
+    fn release<'a>(&'a self, ws: &'a Workspace) -> BoxFuture<'a, Result<(), RuntimeError>>;
+}

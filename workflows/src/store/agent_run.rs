@@ -1,0 +1,290 @@
+//! Queries on `agent_runs`: stage runs and the history routing reads.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgExecutor, Row, postgres::PgRow};
+use uuid::Uuid;
+
+use crate::error::{Result, db};
+
+/// A stage run as stored; its id is the engine run id of its workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRun {
+    /// Engine run id.
+    pub id: Uuid,
+    /// Project.
+    pub project_id: Uuid,
+    /// Repository row.
+    pub repository_id: Uuid,
+    /// `owner/name` (lowercased).
+    pub repository: String,
+    /// The delivery that started it.
+    pub delivery_id: Option<String>,
+    /// `stage`, `reviewer` or `discussion`.
+    pub kind: String,
+    /// Trigger, e.g. `dev_revise`.
+    pub trigger: Option<String>,
+    /// Stage, e.g. `dev`.
+    pub stage: Option<String>,
+    /// Agent role.
+    pub role: String,
+    /// `full_env` or `code_only`.
+    pub execution_mode: String,
+    /// `candidate` or `production_readonly`.
+    pub access_profile: String,
+    /// Target environment.
+    pub target_env: String,
+    /// Model.
+    pub model: String,
+    /// Reasoning effort.
+    pub reasoning: String,
+    /// Model came from a label.
+    pub model_from_label: bool,
+    /// Reasoning came from a label.
+    pub reasoning_from_label: bool,
+    /// Issue, if any.
+    pub issue_number: Option<i64>,
+    /// Pull request, if any.
+    pub pull_request_number: Option<i64>,
+    /// `issue` or `pull_request`: where the status comment lives.
+    pub thread_kind: String,
+    /// Thread number.
+    pub thread_number: i64,
+    /// Work branch.
+    pub branch: String,
+    /// `ru` or `en`.
+    pub locale: String,
+    /// Learning mode.
+    pub learning_mode: bool,
+    /// Mirrored status.
+    pub status: String,
+    /// The status comment, once posted.
+    pub status_comment_id: Option<i64>,
+}
+
+impl AgentRun {
+    fn from_row(r: &PgRow) -> Self {
+        Self {
+            id: r.get("id"),
+            project_id: r.get("project_id"),
+            repository_id: r.get("repository_id"),
+            repository: r.get("repository"),
+            delivery_id: r.get("delivery_id"),
+            kind: r.get("kind"),
+            trigger: r.get("trigger"),
+            stage: r.get("stage"),
+            role: r.get("role"),
+            execution_mode: r.get("execution_mode"),
+            access_profile: r.get("access_profile"),
+            target_env: r.get("target_env"),
+            model: r.get("model"),
+            reasoning: r.get("reasoning"),
+            model_from_label: r.get("model_from_label"),
+            reasoning_from_label: r.get("reasoning_from_label"),
+            issue_number: r.get("issue_number"),
+            pull_request_number: r.get("pull_request_number"),
+            thread_kind: r.get("thread_kind"),
+            thread_number: r.get("thread_number"),
+            branch: r.get("branch"),
+            locale: r.get("locale"),
+            learning_mode: r.get("learning_mode"),
+            status: r.get("status"),
+            status_comment_id: r.get("status_comment_id"),
+        }
+    }
+}
+
+/// Inserts a run (idempotent by id).
+pub async fn insert(e: impl PgExecutor<'_>, a: &AgentRun) -> Result<()> {
+    sqlx::query(include_str!("../../queries/agent_runs/insert.sql"))
+        .bind(a.id)
+        .bind(a.project_id)
+        .bind(a.repository_id)
+        .bind(&a.delivery_id)
+        .bind(&a.kind)
+        .bind(&a.trigger)
+        .bind(&a.stage)
+        .bind(&a.role)
+        .bind(&a.execution_mode)
+        .bind(&a.access_profile)
+        .bind(&a.target_env)
+        .bind(&a.model)
+        .bind(&a.reasoning)
+        .bind(a.model_from_label)
+        .bind(a.reasoning_from_label)
+        .bind(a.issue_number)
+        .bind(a.pull_request_number)
+        .bind(&a.thread_kind)
+        .bind(a.thread_number)
+        .bind(&a.branch)
+        .bind(&a.locale)
+        .bind(a.learning_mode)
+        .execute(e)
+        .await
+        .map_err(db("agent_run::insert"))?;
+    Ok(())
+}
+
+/// One run.
+pub async fn get(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AgentRun>> {
+    let row = sqlx::query(include_str!("../../queries/agent_runs/get.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("agent_run::get"))?;
+    Ok(row.as_ref().map(AgentRun::from_row))
+}
+
+/// What routing reuses of an earlier run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    /// Its stage.
+    pub stage: Option<String>,
+    /// Model, when it came from a label.
+    pub model: Option<String>,
+    /// Reasoning, when it came from a label.
+    pub reasoning: Option<String>,
+    /// Its pull request.
+    pub pull_request_number: Option<i64>,
+}
+
+fn last_run(r: PgRow) -> LastRun {
+    LastRun {
+        stage: r.get("stage"),
+        model: r.get::<bool, _>("model_from_label").then(|| r.get("model")),
+        reasoning: r
+            .get::<bool, _>("reasoning_from_label")
+            .then(|| r.get("reasoning")),
+        pull_request_number: r.get("pull_request_number"),
+    }
+}
+
+/// The latest run of an Issue.
+pub async fn last_for_issue(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    issue: i64,
+) -> Result<Option<LastRun>> {
+    let row = sqlx::query(include_str!("../../queries/agent_runs/last_for_issue.sql"))
+        .bind(repository_id)
+        .bind(issue)
+        .fetch_optional(e)
+        .await
+        .map_err(db("agent_run::last_for_issue"))?;
+    Ok(row.map(last_run))
+}
+
+/// The latest run of a pull request.
+pub async fn last_for_pull_request(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    pr: i64,
+) -> Result<Option<LastRun>> {
+    let row = sqlx::query(include_str!(
+        "../../queries/agent_runs/last_for_pull_request.sql"
+    ))
+    .bind(repository_id)
+    .bind(pr)
+    .fetch_optional(e)
+    .await
+    .map_err(db("agent_run::last_for_pull_request"))?;
+    Ok(row.map(last_run))
+}
+
+/// Issues linked to a pull request through run history.
+pub async fn linked_issues(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    pr: i64,
+) -> Result<Vec<i64>> {
+    sqlx::query_scalar(include_str!("../../queries/agent_runs/linked_issues.sql"))
+        .bind(repository_id)
+        .bind(pr)
+        .fetch_all(e)
+        .await
+        .map_err(db("agent_run::linked_issues"))
+}
+
+/// Whether the Issue has a candidate lineage.
+pub async fn candidate_exists(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    issue: i64,
+) -> Result<bool> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/agent_runs/candidate_exists.sql"
+    ))
+    .bind(repository_id)
+    .bind(issue)
+    .fetch_one(e)
+    .await
+    .map_err(db("agent_run::candidate_exists"))
+}
+
+/// Whether a discussion run of the Issue is going.
+pub async fn discussion_active(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    issue: i64,
+) -> Result<bool> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/agent_runs/discussion_active.sql"
+    ))
+    .bind(repository_id)
+    .bind(issue)
+    .fetch_one(e)
+    .await
+    .map_err(db("agent_run::discussion_active"))
+}
+
+/// Active runs of an Issue or pull request.
+pub async fn list_active_for_thread(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    number: i64,
+) -> Result<Vec<Uuid>> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/agent_runs/list_active_for_thread.sql"
+    ))
+    .bind(repository_id)
+    .bind(number)
+    .fetch_all(e)
+    .await
+    .map_err(db("agent_run::list_active_for_thread"))
+}
+
+/// Mirrors the run's status.
+pub async fn set_status(e: impl PgExecutor<'_>, id: Uuid, status: &str) -> Result<()> {
+    sqlx::query(include_str!("../../queries/agent_runs/set_status.sql"))
+        .bind(id)
+        .bind(status)
+        .execute(e)
+        .await
+        .map_err(db("agent_run::set_status"))?;
+    Ok(())
+}
+
+/// Stores the status comment id.
+pub async fn set_status_comment(e: impl PgExecutor<'_>, id: Uuid, comment_id: i64) -> Result<()> {
+    sqlx::query(include_str!(
+        "../../queries/agent_runs/set_status_comment.sql"
+    ))
+    .bind(id)
+    .bind(comment_id)
+    .execute(e)
+    .await
+    .map_err(db("agent_run::set_status_comment"))?;
+    Ok(())
+}
+
+/// Stores the run's pull request.
+pub async fn set_pull_request(e: impl PgExecutor<'_>, id: Uuid, pr: i64) -> Result<()> {
+    sqlx::query(include_str!(
+        "../../queries/agent_runs/set_pull_request.sql"
+    ))
+    .bind(id)
+    .bind(pr)
+    .execute(e)
+    .await
+    .map_err(db("agent_run::set_pull_request"))?;
+    Ok(())
+}

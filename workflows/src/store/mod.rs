@@ -1,0 +1,5 @@
+//! The domain's SQL: one function per query file under `workflows/queries/<table>/<verb>.sql`.
+
+pub mod agent_run;
+pub mod directory;
+pub mod webhook_delivery;
