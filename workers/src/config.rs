@@ -170,7 +170,7 @@ pub struct Config {
     #[arg(
         long,
         env = "CK8S_WORKER_QUEUES",
-        default_value = "default=10",
+        default_value = "ingress=16,stages=4,default=4",
         global = true
     )]
     pub worker_queues: Queues,

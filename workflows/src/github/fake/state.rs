@@ -103,7 +103,7 @@ impl State {
             pull: None,
             created_at: Utc::now(),
         };
-        match self.threads.entry((repo.to_owned(), number)) {
+        match self.threads.entry((repo.to_lowercase(), number)) {
             Entry::Occupied(mut slot) => {
                 slot.insert(thread);
                 slot.into_mut()
@@ -113,15 +113,15 @@ impl State {
     }
 
     pub(super) fn thread(&self, repo: &str, number: u64) -> Option<&Thread> {
-        self.threads.get(&(repo.to_owned(), number))
+        self.threads.get(&(repo.to_lowercase(), number))
     }
 
     pub(super) fn thread_mut(&mut self, repo: &str, number: u64) -> Option<&mut Thread> {
-        self.threads.get_mut(&(repo.to_owned(), number))
+        self.threads.get_mut(&(repo.to_lowercase(), number))
     }
 
     pub(super) fn threads(&self, repo: &str) -> impl Iterator<Item = &Thread> {
-        let repo = repo.to_owned();
+        let repo = repo.to_lowercase();
         self.threads
             .iter()
             .filter(move |((r, _), _)| *r == repo)
@@ -129,8 +129,9 @@ impl State {
     }
 
     /// The repository label with this name (case-insensitive), created if new.
+    /// Repository names are case-insensitive, as on GitHub.
     pub(super) fn repo_label(&mut self, repo: &str, name: &str) -> RepoLabel {
-        let key = (repo.to_owned(), name.to_lowercase());
+        let key = (repo.to_lowercase(), name.to_lowercase());
         if let Some(label) = self.repo_labels.get(&key) {
             return label.clone();
         }
@@ -194,7 +195,7 @@ impl State {
         let now = Utc::now();
         let comment = StoredComment {
             id: self.next_id(),
-            repo: repo.to_owned(),
+            repo: repo.to_lowercase(),
             number,
             body: body.to_owned(),
             author: author.to_owned(),
@@ -208,7 +209,7 @@ impl State {
     pub(super) fn comment(&self, repo: &str, id: u64) -> Option<&StoredComment> {
         self.comments
             .get(&id)
-            .filter(|comment| comment.repo == repo)
+            .filter(|comment| comment.repo.eq_ignore_ascii_case(repo))
     }
 
     pub(super) fn update_comment(
@@ -220,7 +221,7 @@ impl State {
         let comment = self
             .comments
             .get_mut(&id)
-            .filter(|comment| comment.repo == repo)?;
+            .filter(|comment| comment.repo.eq_ignore_ascii_case(repo))?;
         comment.body = body.to_owned();
         comment.updated_at = Utc::now();
         Some(comment.clone())
@@ -228,7 +229,9 @@ impl State {
 
     /// The comments of a thread, oldest first (ids only grow).
     pub(super) fn comments_of(&self, repo: &str, number: u64) -> Vec<StoredComment> {
-        let of_thread = |comment: &&StoredComment| comment.repo == repo && comment.number == number;
+        let of_thread = |comment: &&StoredComment| {
+            comment.repo.eq_ignore_ascii_case(repo) && comment.number == number
+        };
         self.comments.values().filter(of_thread).cloned().collect()
     }
 
@@ -242,14 +245,17 @@ impl State {
     ) -> Option<(StoredReaction, bool)> {
         self.thread(repo, number)?;
         let same = |r: &&StoredReaction| {
-            r.repo == repo && r.number == number && r.user == user && r.content == content
+            r.repo.eq_ignore_ascii_case(repo)
+                && r.number == number
+                && r.user == user
+                && r.content == content
         };
         if let Some(existing) = self.reactions.iter().find(same) {
             return Some((existing.clone(), false));
         }
         let reaction = StoredReaction {
             id: self.next_id(),
-            repo: repo.to_owned(),
+            repo: repo.to_lowercase(),
             number,
             user: user.to_owned(),
             content: content.to_owned(),
@@ -260,7 +266,8 @@ impl State {
     }
 
     pub(super) fn reactions_of(&self, repo: &str, number: u64) -> Vec<StoredReaction> {
-        let of_thread = |r: &&StoredReaction| r.repo == repo && r.number == number;
+        let of_thread =
+            |r: &&StoredReaction| r.repo.eq_ignore_ascii_case(repo) && r.number == number;
         self.reactions.iter().filter(of_thread).cloned().collect()
     }
 
