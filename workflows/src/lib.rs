@@ -11,5 +11,6 @@ pub mod prompt;
 pub mod runtime;
 pub mod stage;
 pub mod store;
+pub mod transition;
 
 pub use error::{Error, Result};

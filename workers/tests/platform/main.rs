@@ -6,3 +6,4 @@ mod ingress;
 mod routing;
 mod stage;
 mod support;
+mod transition;

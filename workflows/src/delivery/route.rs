@@ -15,8 +15,8 @@ use super::{
 use crate::{
     github_step,
     platform::Platform,
-    policy::{Decision, Event, route},
-    store::{directory, webhook_delivery},
+    policy::{Decision, Event, EventKind, Login, route},
+    store::{directory, flow_event, webhook_delivery},
 };
 
 /// Input of a routing run.
@@ -112,6 +112,15 @@ impl Workflow for RouteDelivery {
         let record = output.clone();
         let run_id = ctx.run_id();
         ctx.step("record_outcome", |_| async move {
+            let audit = serde_json::json!({
+                "delivery_id": id,
+                "outcome": record.outcome,
+                "reason": record.reason,
+                "agent_run_id": record.agent_run_id,
+            });
+            flow_event::insert(&p.pool, Some(run_id), "delivery_routed", &audit)
+                .await
+                .map_err(StepError::retryable)?;
             let o = webhook_delivery::Outcome {
                 delivery_id: id,
                 outcome: &record.outcome,
@@ -133,7 +142,7 @@ async fn load(p: &Platform, delivery_id: &str) -> Result<Loaded, StepError> {
         .await
         .map_err(StepError::retryable)?
         .ok_or_else(|| StepError::terminal(format!("delivery {delivery_id} not found")))?;
-    let event = match parse_event(&delivery.event, &delivery.payload) {
+    let mut event = match parse_event(&delivery.event, &delivery.payload) {
         Ok(e) => e,
         Err(e) => {
             return Ok(Loaded::Malformed {
@@ -141,6 +150,27 @@ async fn load(p: &Platform, delivery_id: &str) -> Result<Loaded, StepError> {
             });
         }
     };
+    // A label the bot added for a person who confirmed a next step counts as theirs; the
+    // platform's own audit record says who, never the payload.
+    if event.sender.login == *p.policy.bot() {
+        let labeled = match &event.kind {
+            EventKind::IssueLabeled { issue, label, .. } => Some((issue.0, label)),
+            EventKind::PullRequestLabeled {
+                pull_request,
+                label,
+                ..
+            } => Some((pull_request.0, label)),
+            _ => None,
+        };
+        if let Some((thread, label)) = labeled {
+            let repo = event.repository.as_str();
+            let actor =
+                flow_event::find_transition_actor(&p.pool, repo, thread as i64, label.as_str())
+                    .await
+                    .map_err(StepError::retryable)?;
+            event.on_behalf_of = actor.and_then(|a| Login::parse(&a).ok());
+        }
+    }
     let bound = directory::binding(&p.pool, event.repository.as_str())
         .await
         .map_err(StepError::retryable)?;

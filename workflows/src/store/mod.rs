@@ -2,4 +2,5 @@
 
 pub mod agent_run;
 pub mod directory;
+pub mod flow_event;
 pub mod webhook_delivery;
