@@ -4,6 +4,7 @@
 
 mod ingress;
 mod routing;
+mod secret;
 mod stage;
 mod support;
 mod transition;
