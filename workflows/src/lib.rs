@@ -1,6 +1,7 @@
 //! codex-k8s stage workflows and domain policy: label routing, stage runs, GitHub status, prompts.
 //! Depends on `engine` only; knows nothing of HTTP servers or binaries.
 
+pub mod agent_label;
 pub mod delivery;
 mod error;
 pub mod github;

@@ -106,5 +106,6 @@ impl Platform {
         engine::Registry::new()
             .with(crate::delivery::RouteDelivery::new(self.clone()))
             .with(crate::stage::StageRun::new(self.clone()))
+            .with(crate::agent_label::AgentLabels::new(self.clone()))
     }
 }

@@ -2,6 +2,7 @@
 //! and stage runs against the local fake GitHub, on a real Postgres.
 #![allow(unreachable_pub)] // test modules share items with pub; the crate is a test binary
 
+mod agent_label;
 mod ingress;
 mod routing;
 mod secret;

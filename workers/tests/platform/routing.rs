@@ -386,3 +386,64 @@ async fn a_rate_limited_comment_waits_durably_until_the_limit_resets() {
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_rate_limit_past_the_bound_asks_for_input_and_bad_credentials_fail_fast() {
+    let p = TestPlatform::start(routing_only()).await;
+    p.github
+        .add_issue("acme/shop", 41, "task", &["run:dev", "run:qa"]);
+    p.github.fail_next(
+        http::Method::POST,
+        "/repos/acme/shop/issues/41/comments",
+        Fault::TooManyRequests {
+            retry_after: Duration::from_millis(300),
+        },
+        10,
+    );
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 41, "run:qa", &["run:dev", "run:qa"]),
+        )
+        .await;
+    let (outcome, reason, _) = p.routed(&id).await;
+    assert_eq!(
+        (outcome.as_str(), reason.as_deref()),
+        ("need_input", Some("github_rate_limited"))
+    );
+    assert!(
+        p.github
+            .labels("acme/shop", 41)
+            .contains(&"need:input".to_owned())
+    );
+
+    p.github
+        .add_issue("acme/shop", 42, "task", &["run:dev", "run:qa"]);
+    p.github.fail_next(
+        http::Method::POST,
+        "/repos/acme/shop/issues/42/comments",
+        Fault::BadCredentials,
+        10,
+    );
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 42, "run:qa", &["run:dev", "run:qa"]),
+        )
+        .await;
+    let (outcome, reason, _) = p.routed(&id).await;
+    assert_eq!(
+        (outcome.as_str(), reason.as_deref()),
+        ("failed", Some("routing_failed"))
+    );
+    let posts = p
+        .github
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == http::Method::POST && r.path == "/repos/acme/shop/issues/42/comments"
+        })
+        .count();
+    assert_eq!(posts, 1, "bad credentials are never retried");
+    p.stop().await;
+}

@@ -176,3 +176,69 @@ async fn the_status_comment_is_not_duplicated_after_a_crash_between_posting_and_
     assert!(comments[0].contains("🏁 finished"));
     p.stop().await;
 }
+
+#[tokio::test]
+async fn the_run_budget_pauses_while_the_agent_waits_for_the_owner() {
+    // 5 s of agent time against a 3 s budget: it fits only because 4 s of it wait for the Owner.
+    let script = json!({ "steps": [{ "sleep_ms": 5000 }], "final_message": "answered" });
+    let options = Options {
+        agent_script: Some(script.to_string()),
+        stage_budget: Duration::from_secs(3),
+        ..Options::default()
+    };
+    let p = TestPlatform::start(options).await;
+    p.github.add_issue("acme/shop", 54, "task", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 54, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let run = p.routed(&id).await.2.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !p
+        .wiring
+        .client
+        .get_run(run)
+        .await
+        .unwrap()
+        .steps
+        .iter()
+        .any(|s| s.name == "launch_agent")
+    {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let client = &p.wiring.client;
+    client
+        .signal(
+            run,
+            "agent_event",
+            json!({ "kind": "waiting_owner" }),
+            Some("w1"),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        status_comments(&p, 54)[0].contains("waiting for the Owner"),
+        "{}",
+        status_comments(&p, 54)[0]
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    client
+        .signal(run, "agent_event", json!({ "kind": "resumed" }), Some("r1"))
+        .await
+        .unwrap();
+    let done = p.finished(run, Duration::from_secs(30)).await;
+    assert_eq!(done.summary.status, RunStatus::Succeeded, "{done:#?}");
+    let paused: i64 = done
+        .waits
+        .iter()
+        .filter(|w| w.pausing)
+        .filter_map(|w| w.paused_ms)
+        .sum();
+    assert!(paused >= 3500, "paused {paused} ms: {:#?}", done.waits);
+    assert!(done.budget_spent_ms.unwrap() < 3000);
+    p.stop().await;
+}

@@ -2,7 +2,7 @@
 -- the bot's own label event then counts as theirs.
 select detail ->> 'actor'
 from flow_events
-where kind = 'next_step_executed'
+where kind in ('next_step_executed', 'agent_labels_applied')
   and detail ->> 'repository' = lower($1)
   and (detail ->> 'thread_number')::bigint = $2
   and detail -> 'added_labels' ? $3

@@ -15,7 +15,7 @@ use super::{
 use crate::{
     github_step,
     platform::Platform,
-    policy::{Decision, Event, EventKind, Login, route},
+    policy::{Decision, Event, EventKind, Login, NeedLabel, route},
     store::{directory, flow_event, webhook_delivery},
 };
 
@@ -87,26 +87,19 @@ impl Workflow for RouteDelivery {
                 }
             }
             Loaded::Parsed { event, bound } => {
-                let waits = p.config.github_rate_limit_waits;
-                let looked: Looked = github_step::call(&ctx, "load_facts", waits, || {
-                    facts::load(p, &event, bound.as_ref())
-                })
-                .await?;
-                let decision: Decision = ctx
-                    .step("route", |_| async {
-                        Ok(route(&p.policy, &event, &looked.facts))
-                    })
-                    .await?;
-                apply::apply(
-                    &ctx,
-                    p,
-                    id,
-                    &event,
-                    bound.as_ref(),
-                    looked.learning_override,
-                    &decision,
-                )
-                .await?
+                match decide(&ctx, p, id, &event, bound.as_ref()).await {
+                    Ok(output) => output,
+                    // GitHub kept rate-limiting past the bound: ask a person instead of waiting longer.
+                    Err(e) if e.code == github_step::RATE_LIMITED => {
+                        ask_for_input(&ctx, p, &event).await;
+                        RouteOutput {
+                            outcome: "need_input".into(),
+                            reason: Some(e.code),
+                            agent_run_id: None,
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         let record = output.clone();
@@ -134,6 +127,91 @@ impl Workflow for RouteDelivery {
         })
         .await?;
         Ok(output)
+    }
+
+    async fn cleanup(
+        &self,
+        run_id: Uuid,
+        input: RouteInput,
+        _: EndReason,
+    ) -> Result<(), StepError> {
+        record_failure(&self.platform, run_id, &input.delivery_id).await
+    }
+}
+
+async fn record_failure(p: &Platform, run_id: Uuid, delivery_id: &str) -> Result<(), StepError> {
+    let o = webhook_delivery::Outcome {
+        delivery_id,
+        outcome: "failed",
+        reason: Some("routing_failed"),
+        routing_run_id: run_id,
+        agent_run_id: None,
+    };
+    webhook_delivery::record_outcome(&p.pool, &o)
+        .await
+        .map_err(StepError::retryable)?;
+    let audit = serde_json::json!({ "delivery_id": delivery_id, "outcome": "failed" });
+    flow_event::insert(&p.pool, Some(run_id), "delivery_routed", &audit)
+        .await
+        .map_err(StepError::retryable)
+}
+
+async fn decide(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    id: &str,
+    event: &Event,
+    bound: Option<&BoundRepo>,
+) -> Result<RouteOutput, WorkflowError> {
+    let waits = p.config.github_rate_limit_waits;
+    let looked: Looked =
+        github_step::call(ctx, "load_facts", waits, || facts::load(p, event, bound)).await?;
+    let decision: Decision = ctx
+        .step("route", |_| async {
+            Ok(route(&p.policy, event, &looked.facts))
+        })
+        .await?;
+    apply::apply(
+        ctx,
+        p,
+        id,
+        event,
+        bound,
+        looked.learning_override,
+        &decision,
+    )
+    .await
+}
+
+/// Best effort: puts `need:input` on the event's thread (GitHub may still refuse).
+async fn ask_for_input(ctx: &WorkflowContext, p: &Platform, event: &Event) {
+    let thread = match &event.kind {
+        EventKind::IssueLabeled { issue, .. } | EventKind::IssueCommentCreated { issue, .. } => {
+            Some(issue.0)
+        }
+        EventKind::PullRequestLabeled { pull_request, .. }
+        | EventKind::PullRequestReviewSubmitted { pull_request, .. } => Some(pull_request.0),
+        _ => None,
+    };
+    let Some(number) = thread else { return };
+    let label = p
+        .policy
+        .catalog()
+        .need(NeedLabel::Input)
+        .as_str()
+        .to_owned();
+    let repo = event.repository.as_str();
+    let tried: Result<bool, WorkflowError> = ctx
+        .step_with("ask_for_input", RetryPolicy::no_retry(), |_| async {
+            Ok(p.github
+                .add_labels(repo, number, std::slice::from_ref(&label))
+                .await
+                .is_ok())
+        })
+        .await
+        .map_err(Into::into);
+    if !matches!(tried, Ok(true)) {
+        tracing::warn!(repository = repo, number, "could not add need:input either");
     }
 }
 
