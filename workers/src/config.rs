@@ -240,6 +240,14 @@ pub struct Config {
         global = true
     )]
     pub console_url: String,
+    /// Base URL at which agents reach this platform's API (runner endpoints, `/mcp`); `dev` uses its own address.
+    #[arg(
+        long,
+        env = "CK8S_PLATFORM_API_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub platform_api_url: String,
     /// Time budget of a stage run in seconds (paused while its agent waits for the Owner).
     #[arg(long = "stage-budget-secs", env = "CK8S_STAGE_BUDGET_SECS", default_value = "14400", value_parser = parse_secs, global = true)]
     pub stage_budget: Duration,

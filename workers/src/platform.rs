@@ -70,6 +70,7 @@ pub fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Res
         default_locale: config.default_locale.clone(),
         learning_mode_default: config.learning_mode_default.0,
         console_url: config.console_url.clone(),
+        api_url: config.platform_api_url.clone(),
         stage_budget: config.stage_budget,
         ..PlatformConfig::default()
     };

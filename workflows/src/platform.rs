@@ -23,6 +23,8 @@ pub struct PlatformConfig {
     pub learning_mode_default: bool,
     /// Base URL of the staff console, for next-step links.
     pub console_url: String,
+    /// Base URL at which agents reach the platform API (runner endpoints, `/mcp`).
+    pub api_url: String,
     /// Time budget of a stage run (paused while the agent waits for the Owner).
     pub stage_budget: Duration,
     /// How often a waiting stage run checks on its agent when no event arrives.
@@ -37,6 +39,7 @@ impl Default for PlatformConfig {
             default_locale: "en".into(),
             learning_mode_default: false,
             console_url: "http://127.0.0.1:8080".into(),
+            api_url: "http://127.0.0.1:8080".into(),
             stage_budget: Duration::from_secs(4 * 3600),
             agent_probe_every: Duration::from_secs(30),
             github_rate_limit_waits: 3,

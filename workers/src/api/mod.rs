@@ -2,10 +2,12 @@
 //! `app` builds the router and is separate from serving, so tests drive it with `oneshot`.
 
 mod problem;
+mod run_auth;
 mod state;
 mod webhook;
 
 pub use problem::ApiError;
+pub use run_auth::RunCaller;
 pub use state::AppState;
 pub use webhook::sign;
 

@@ -19,6 +19,12 @@ pub enum ApiError {
     /// A required header is missing or malformed; names it.
     #[error("missing or malformed header {0}")]
     BadHeader(&'static str),
+    /// A run endpoint was called without a bearer token.
+    #[error("missing run token")]
+    MissingRunToken,
+    /// The run token is unknown, expired or revoked.
+    #[error("run token is not valid")]
+    BadRunToken,
     /// The body is over the limit.
     #[error("payload exceeds {0} bytes")]
     TooLarge(usize),
@@ -40,6 +46,12 @@ impl ApiError {
             ),
             ApiError::BadSignature => (StatusCode::UNAUTHORIZED, "bad-signature", "Bad signature"),
             ApiError::BadHeader(_) => (StatusCode::BAD_REQUEST, "bad-header", "Bad header"),
+            ApiError::MissingRunToken => (
+                StatusCode::UNAUTHORIZED,
+                "missing-run-token",
+                "Missing run token",
+            ),
+            ApiError::BadRunToken => (StatusCode::UNAUTHORIZED, "bad-run-token", "Bad run token"),
             ApiError::TooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",

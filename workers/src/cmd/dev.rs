@@ -55,7 +55,14 @@ pub async fn run(
         }
         None => platform::github_config(config)?,
     };
-    let wiring = platform::build(config, db.pool.clone(), github)?;
+    // Bound first: agents reach the platform API at this address.
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("bind {}", config.http_addr))?;
+    let api_base = format!("http://{}", listener.local_addr()?);
+    let mut settings = config.clone();
+    settings.platform_api_url = api_base.clone();
+    let wiring = platform::build(&settings, db.pool.clone(), github)?;
     let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()
             .simple()
@@ -72,10 +79,6 @@ pub async fn run(
         metrics.clone(),
     )?;
     let worker_task = tokio::spawn(worker.run(stop.clone()));
-    let listener = tokio::net::TcpListener::bind(config.http_addr)
-        .await
-        .with_context(|| format!("bind {}", config.http_addr))?;
-    let api_base = format!("http://{}", listener.local_addr()?);
     let state = api::AppState {
         client: wiring.client.clone(),
         webhook_secret: secret.clone(),

@@ -159,6 +159,7 @@ impl AgentRuntime for LocalRuntime {
                 .env("CK8S_PROMPT_FILE", dir.join("prompt.md"))
                 .env("CK8S_RESULT_FILE", dir.join("result.json"))
                 .envs(self.command.env.iter().map(|(k, v)| (k, v)))
+                .envs(spec.env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(stdout)
                 .stderr(stderr);

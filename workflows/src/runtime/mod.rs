@@ -53,6 +53,9 @@ pub struct AgentSpec {
     pub reasoning: String,
     /// Agent role.
     pub role: String,
+    /// Environment only the agent sees (its run token, the platform URL). Never serialized.
+    #[serde(skip)]
+    pub env: Vec<(String, String)>,
 }
 
 /// A launched agent: where it runs, and (for runtimes that can) a future resolving to its exit

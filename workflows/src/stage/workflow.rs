@@ -24,7 +24,10 @@ use crate::{
         StateLabel, Trigger, next_steps,
     },
     runtime::{AgentOutput, AgentSpec, AgentState, Workspace},
-    store::agent_run::{self, AgentRun},
+    store::{
+        agent_run::{self, AgentRun},
+        run_token::{self, RunToken},
+    },
 };
 
 /// Name of the signal an agent's events arrive on.
@@ -84,6 +87,7 @@ fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
         model: run.model.clone(),
         reasoning: run.reasoning.clone(),
         role: run.role.clone(),
+        env: Vec::new(),
     }
 }
 
@@ -196,7 +200,16 @@ impl Workflow for StageRun {
             })
             .await?;
         ctx.step("launch_agent", |_| async {
-            let launched = p.runtime.launch(&ws, &spec(&run, prompt_text.clone())).await.map_err(retryable)?;
+            // A fresh run token per launch: the agent proves its run with it (runner API, /mcp).
+            let token = RunToken::generate();
+            let expires_at = chrono::Utc::now() + p.config.stage_budget * 4;
+            run_token::insert(&p.pool, run_id, &token, expires_at).await.map_err(retryable)?;
+            let mut agent = spec(&run, prompt_text.clone());
+            agent.env = vec![
+                ("CK8S_RUN_TOKEN".into(), token.expose().to_owned()),
+                ("CK8S_PLATFORM_URL".into(), p.config.api_url.clone()),
+            ];
+            let launched = p.runtime.launch(&ws, &agent).await.map_err(retryable)?;
             if let Some(exited) = launched.exited {
                 let client = p.client().clone();
                 tokio::spawn(async move {
@@ -264,6 +277,9 @@ impl Workflow for StageRun {
         })
         .await?;
         ctx.step("mark_succeeded", |_| async move {
+            run_token::revoke_for_run(&p.pool, run_id)
+                .await
+                .map_err(retryable)?;
             agent_run::set_status(&p.pool, run_id, "succeeded")
                 .await
                 .map_err(retryable)
@@ -330,6 +346,9 @@ impl Workflow for StageRun {
                 .map_err(retryable)?,
             Err(e) => return Err(retryable(e)),
         }
+        run_token::revoke_for_run(&p.pool, run_id)
+            .await
+            .map_err(retryable)?;
         agent_run::set_status(&p.pool, run_id, reason.as_str())
             .await
             .map_err(retryable)

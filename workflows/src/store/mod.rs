@@ -3,4 +3,5 @@
 pub mod agent_run;
 pub mod directory;
 pub mod flow_event;
+pub mod run_token;
 pub mod webhook_delivery;

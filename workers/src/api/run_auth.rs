@@ -1,0 +1,37 @@
+//! `RunCaller`: an agent authenticated by its run token (`Authorization: Bearer <token>`), for the
+//! runner endpoints and the MCP server. Handlers never parse the header themselves.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use uuid::Uuid;
+use workflows::store::run_token::{self, RunToken};
+
+use super::{ApiError, AppState};
+
+/// The run a request acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunCaller {
+    /// The stage run (engine run id = `agent_runs.id`).
+    pub run_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for RunCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::MissingRunToken)?;
+        let token = RunToken::from_presented(presented);
+        let run = run_token::verify(state.client.pool(), &token)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        run.map(|run_id| RunCaller { run_id })
+            .ok_or(ApiError::BadRunToken)
+    }
+}
