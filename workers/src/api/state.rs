@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use engine::Metrics;
+use workflows::platform::Platform;
 
 use crate::config::Secret;
 
@@ -11,6 +12,8 @@ use crate::config::Secret;
 pub struct AppState {
     /// Engine client (deliveries are accepted through it).
     pub client: engine::Client,
+    /// The domain's services (runner endpoints and MCP tools act through them).
+    pub platform: Arc<Platform>,
     /// The webhook secret GitHub signs deliveries with.
     pub webhook_secret: Secret,
     /// Largest accepted body in bytes.

@@ -81,6 +81,7 @@ pub async fn run(
     let worker_task = tokio::spawn(worker.run(stop.clone()));
     let state = api::AppState {
         client: wiring.client.clone(),
+        platform: wiring.platform.clone(),
         webhook_secret: secret.clone(),
         max_body_bytes: config.webhook_max_body_bytes,
         metrics,

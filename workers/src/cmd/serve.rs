@@ -18,6 +18,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     let wiring = platform::build(config, db.pool.clone(), platform::github_config(config)?)?;
     let state = api::AppState {
         client: wiring.client,
+        platform: wiring.platform.clone(),
         webhook_secret: secret,
         max_body_bytes: config.webhook_max_body_bytes,
         metrics: Arc::new(Metrics::new()),

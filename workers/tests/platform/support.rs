@@ -176,6 +176,7 @@ impl TestPlatform {
         };
         let state = api::AppState {
             client: wiring.client.clone(),
+            platform: wiring.platform.clone(),
             webhook_secret: SECRET.parse::<Secret>().unwrap(),
             max_body_bytes: 1 << 20,
             metrics: Arc::new(Metrics::new()),
