@@ -31,6 +31,9 @@ pub enum Command {
     /// A scripted stand-in agent (what the local runtime launches in tests and `dev`).
     #[command(hide = true)]
     ScriptedAgent,
+    /// The agent runner: runs codex for the run named by its environment (what an agent pod starts).
+    #[command(hide = true)]
+    AgentRunner,
 }
 
 /// Options of `dev`.
@@ -129,6 +132,20 @@ fn parse_flag(s: &str) -> Result<FlagValue, String> {
             "{other:?} is not a boolean (true/false, empty means off)"
         )),
     }
+}
+
+/// A comma-separated list of names (empty entries dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameList(pub Vec<String>);
+
+fn parse_list(s: &str) -> Result<NameList, String> {
+    Ok(NameList(
+        s.split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    ))
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -251,6 +268,38 @@ pub struct Config {
     /// Time budget of a stage run in seconds (paused while its agent waits for the Owner).
     #[arg(long = "stage-budget-secs", env = "CK8S_STAGE_BUDGET_SECS", default_value = "14400", value_parser = parse_secs, global = true)]
     pub stage_budget: Duration,
+    /// URL the platform POSTs approval requests to (signed JSON, the approver contract); empty: nobody is notified.
+    #[arg(long, env = "CK8S_APPROVER_URL", global = true)]
+    pub approver_url: Option<String>,
+    /// Secret that signs approver/executor requests (HMAC-SHA256) and derives their callback tokens; without it no callback is accepted.
+    #[arg(
+        long,
+        env = "CK8S_APPROVER_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub approver_secret: Option<Secret>,
+    /// URL the platform POSTs approved secret and database actions to (the executor contract); empty: they wait for an executor callback.
+    #[arg(long, env = "CK8S_EXECUTOR_URL", global = true)]
+    pub executor_url: Option<String>,
+    /// Seconds an approval request waits for the Owner before it expires.
+    #[arg(long = "approval-ttl-secs", env = "CK8S_APPROVAL_TTL_SECS", default_value = "86400", value_parser = parse_secs, global = true)]
+    pub approval_ttl: Duration,
+    /// Seconds `owner_feedback_request` blocks before answering "pending" (keep it below the agent's MCP tool timeout).
+    #[arg(long = "mcp-owner-wait-secs", env = "CK8S_MCP_OWNER_WAIT_SECS", default_value = "240", value_parser = parse_secs, global = true)]
+    pub mcp_owner_wait: Duration,
+    /// Kubernetes namespaces `secret_sync` may target, comma-separated (empty: none).
+    #[arg(long, env = "CK8S_MCP_SECRET_NAMESPACES", default_value = "", value_parser = parse_list, global = true)]
+    pub mcp_secret_namespaces: NameList,
+    /// Environments `database_lifecycle` may act on, comma-separated.
+    #[arg(
+        long,
+        env = "CK8S_MCP_DATABASE_ENVIRONMENTS",
+        default_value = "dev,staging,production",
+        value_parser = parse_list,
+        global = true
+    )]
+    pub mcp_database_environments: NameList,
     /// Directory of local runtime workspaces.
     #[arg(long, env = "CK8S_RUNTIME_ROOT", global = true)]
     pub runtime_root: Option<std::path::PathBuf>,

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => cmd::migrate::run(&cli.config).await,
         Command::Serve => cmd::serve::run(&cli.config, shutdown).await,
         Command::ScriptedAgent => cmd::scripted_agent::run().await,
+        Command::AgentRunner => cmd::agent_runner::run(shutdown).await,
     };
     if let Err(e) = &result {
         tracing::error!(error.message = %e, error.cause_chain = ?e, "codex-k8s stopped with an error");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use sqlx::PgPool;
 use workflows::{
+    approval::{ApprovalConfig, SigningKey},
     github::{ClientConfig, GitHubClient, Token},
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
@@ -40,6 +41,23 @@ pub fn github_config(config: &Config) -> anyhow::Result<ClientConfig> {
     Ok(github)
 }
 
+/// Approval settings from the configuration.
+pub fn approval_config(config: &Config) -> ApprovalConfig {
+    ApprovalConfig {
+        approver_url: config.approver_url.clone().filter(|u| !u.trim().is_empty()),
+        executor_url: config.executor_url.clone().filter(|u| !u.trim().is_empty()),
+        signing_key: config
+            .approver_secret
+            .as_ref()
+            .map(|s| SigningKey::new(s.expose())),
+        ttl: config.approval_ttl,
+        owner_wait: config.mcp_owner_wait,
+        secret_namespaces: config.mcp_secret_namespaces.0.clone(),
+        database_environments: config.mcp_database_environments.0.clone(),
+        ..ApprovalConfig::default()
+    }
+}
+
 /// Builds the platform from the configuration, with the given GitHub client settings.
 pub fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Result<Wiring> {
     let policy_config = PolicyConfig {
@@ -72,6 +90,7 @@ pub fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Res
         console_url: config.console_url.clone(),
         api_url: config.platform_api_url.clone(),
         stage_budget: config.stage_budget,
+        approval: approval_config(config),
         ..PlatformConfig::default()
     };
     let platform = Platform::new(pool.clone(), policy, github, settings, runtime);

@@ -2,6 +2,7 @@
 //! Depends on `engine` only; knows nothing of HTTP servers or binaries.
 
 pub mod agent_label;
+pub mod approval;
 pub mod delivery;
 mod error;
 pub mod github;

@@ -31,6 +31,8 @@ pub struct PlatformConfig {
     pub agent_probe_every: Duration,
     /// Rate-limit waits one GitHub operation may take before asking for input.
     pub github_rate_limit_waits: u32,
+    /// Approvals of the MCP control tools: approver and executor, allow lists, waits.
+    pub approval: crate::approval::ApprovalConfig,
 }
 
 impl Default for PlatformConfig {
@@ -43,6 +45,7 @@ impl Default for PlatformConfig {
             stage_budget: Duration::from_secs(4 * 3600),
             agent_probe_every: Duration::from_secs(30),
             github_rate_limit_waits: 3,
+            approval: crate::approval::ApprovalConfig::default(),
         }
     }
 }
@@ -110,5 +113,6 @@ impl Platform {
             .with(crate::delivery::RouteDelivery::new(self.clone()))
             .with(crate::stage::StageRun::new(self.clone()))
             .with(crate::agent_label::AgentLabels::new(self.clone()))
+            .with(crate::approval::ApprovalFlow::new(self.clone()))
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with a `run` function.
 
+pub mod agent_runner;
 mod demo;
 pub mod dev;
 mod follow;

@@ -4,7 +4,9 @@
 
 mod agent_label;
 mod ingress;
+mod mcp;
 mod routing;
+mod runner;
 mod secret;
 mod stage;
 mod support;

@@ -87,6 +87,9 @@ pub struct Options {
     pub agent_script: Option<String>,
     /// Stage budget.
     pub stage_budget: Duration,
+    /// Another agent program, with the platform API URL agents get (the test serves the router
+    /// there); none: the scripted agent.
+    pub agent: Option<(AgentCommand, String)>,
 }
 
 impl Default for Options {
@@ -95,6 +98,7 @@ impl Default for Options {
             queues: vec![("ingress", 8), ("stages", 4)],
             agent_script: None,
             stage_budget: Duration::from_secs(600),
+            agent: None,
         }
     }
 }
@@ -154,11 +158,15 @@ impl TestPlatform {
             args: vec!["scripted-agent".into()],
             env,
         };
+        let (command, api_url) = options
+            .agent
+            .unwrap_or((command, PlatformConfig::default().api_url));
         let runtime = Arc::new(LocalRuntime::new(runtime_root.clone(), command, None));
         let config = PlatformConfig {
             stage_budget: options.stage_budget,
             agent_probe_every: Duration::from_secs(2),
             console_url: "https://console.example".into(),
+            api_url,
             ..PlatformConfig::default()
         };
         let platform = Platform::new(pool.clone(), policy, client, config, runtime);
@@ -362,6 +370,7 @@ impl TestPlatform {
         if let Some(w) = self.worker.take() {
             w.await.unwrap().unwrap();
         }
+        self.pool.close().await;
         let _ = std::fs::remove_dir_all(&self.runtime_root);
     }
 }

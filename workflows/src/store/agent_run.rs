@@ -288,3 +288,16 @@ pub async fn set_pull_request(e: impl PgExecutor<'_>, id: Uuid, pr: i64) -> Resu
     .map_err(db("agent_run::set_pull_request"))?;
     Ok(())
 }
+
+/// Stores the short status line the run's agent reported (runner phases, `run_status_report`).
+pub async fn set_agent_status(e: impl PgExecutor<'_>, id: Uuid, status: &str) -> Result<()> {
+    sqlx::query(include_str!(
+        "../../queries/agent_runs/set_agent_status.sql"
+    ))
+    .bind(id)
+    .bind(status)
+    .execute(e)
+    .await
+    .map_err(db("agent_run::set_agent_status"))?;
+    Ok(())
+}

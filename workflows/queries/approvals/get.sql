@@ -1,0 +1,2 @@
+-- One request.
+select * from approvals where id = $1
