@@ -242,3 +242,40 @@ async fn the_run_budget_pauses_while_the_agent_waits_for_the_owner() {
     assert!(done.budget_spent_ms.unwrap() < 3000);
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_run_that_spends_its_budget_while_active_times_out_and_its_agent_is_stopped() {
+    let script = json!({ "steps": [{ "sleep_ms": 60000 }] });
+    let options = Options {
+        agent_script: Some(script.to_string()),
+        stage_budget: Duration::from_secs(2),
+        ..Options::default()
+    };
+    let p = TestPlatform::start(options).await;
+    p.github.add_issue("acme/shop", 55, "task", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 55, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let run = p.routed(&id).await.2.unwrap();
+    let pid_file = p.runtime_root.join(run.to_string()).join("agent.pid");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !pid_file.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "agent never launched"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let done = p.finished(run, Duration::from_secs(30)).await;
+    assert_eq!(done.summary.status, RunStatus::TimedOut);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+        "the agent process was stopped"
+    );
+    assert!(status_comments(&p, 55)[0].contains("`timed_out`"));
+    p.stop().await;
+}
