@@ -60,19 +60,31 @@ pub fn approval_config(config: &Config) -> ApprovalConfig {
 
 /// Builds the platform from the configuration, with the given GitHub client settings.
 pub fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Result<Wiring> {
+    build_with(config, pool, github, None)
+}
+
+/// Like [`build`], with the agent the local runtime launches given explicitly (e.g. `dev --demo`
+/// running `agent-runner` with the codex CLI).
+pub fn build_with(
+    config: &Config,
+    pool: PgPool,
+    github: ClientConfig,
+    agent: Option<AgentCommand>,
+) -> anyhow::Result<Wiring> {
     let policy_config = PolicyConfig {
         bot_login: config.github_bot_login.clone(),
         ..PolicyConfig::default()
     };
     let policy = Policy::new(&policy_config).context("label policy configuration")?;
     let github = GitHubClient::new(github).context("GitHub client configuration")?;
-    let program = match &config.agent_program {
-        Some(p) => AgentCommand {
+    let program = match (agent, &config.agent_program) {
+        (Some(agent), _) => agent,
+        (None, Some(p)) => AgentCommand {
             program: p.clone(),
             args: Vec::new(),
             env: Vec::new(),
         },
-        None => AgentCommand {
+        (None, None) => AgentCommand {
             program: std::env::current_exe()
                 .context("locate this binary for the scripted agent")?,
             args: vec!["scripted-agent".into()],

@@ -15,7 +15,7 @@ use workflows::{
     },
 };
 
-use super::follow;
+use super::{codex_demo::CodexDemo, follow};
 use crate::{api, config::Secret, platform::Wiring};
 
 /// The recorded payload (see `src/demo/README.md`).
@@ -28,6 +28,7 @@ pub(crate) async fn run(
     api_base: &str,
     secret: &Secret,
     shutdown: &CancellationToken,
+    codex: Option<CodexDemo>,
 ) -> anyhow::Result<bool> {
     let mut payload: Value =
         serde_json::from_str(RECORDED).context("parse the recorded payload")?;
@@ -78,6 +79,8 @@ pub(crate) async fn run(
     fake.add_issue(&repo, issue, &title, &["run:dev"]);
     println!("\ndemo      {repo}#{issue}: {sender} (platform owner) adds run:dev");
 
+    // Kept alive for the whole run: the scripted model codex talks to.
+    let _model = codex.map(|c| c.answer_questions(sender.clone(), shutdown.child_token()));
     let body = payload.to_string();
     let delivery_id = uuid::Uuid::new_v4().to_string();
     let response = reqwest::Client::builder()

@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use workflows::github::fake::FakeGitHub;
 
-use super::{demo, follow};
+use super::{codex_demo, demo, follow};
 use crate::{
     api,
     config::{Config, DevArgs, Secret},
@@ -62,7 +62,29 @@ pub async fn run(
     let api_base = format!("http://{}", listener.local_addr()?);
     let mut settings = config.clone();
     settings.platform_api_url = api_base.clone();
-    let wiring = platform::build(&settings, db.pool.clone(), github)?;
+    // With the codex CLI installed, the demo's agent is the real codex behind the agent runner.
+    let (codex, agent) = match args.demo.then(codex_demo::find_codex).flatten() {
+        Some(bin) => {
+            println!(
+                "codex     {} (agent runner, scripted local model)",
+                bin.display()
+            );
+            let (demo, agent) = codex_demo::start(bin).await?;
+            settings.approver_url = Some(demo.approver_url.clone());
+            if settings.approver_secret.is_none() {
+                settings.approver_secret = Some(
+                    uuid::Uuid::new_v4()
+                        .simple()
+                        .to_string()
+                        .parse::<Secret>()
+                        .expect("non-empty"),
+                );
+            }
+            (Some(demo), Some(agent))
+        }
+        None => (None, None),
+    };
+    let wiring = platform::build_with(&settings, db.pool.clone(), github, agent)?;
     let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()
             .simple()
@@ -122,7 +144,7 @@ pub async fn run(
         let fake = fake
             .as_ref()
             .context("--demo posts to the local fake GitHub: unset CK8S_GITHUB_PLATFORM_TOKEN")?;
-        ok &= demo::run(&wiring, fake, &api_base, &secret, &shutdown).await?;
+        ok &= demo::run(&wiring, fake, &api_base, &secret, &shutdown, codex).await?;
     }
     if args.keep_running && !shutdown.is_cancelled() {
         println!("serving until Ctrl-C");

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with a `run` function.
 
 pub mod agent_runner;
+mod codex_demo;
 mod demo;
 pub mod dev;
 mod follow;
