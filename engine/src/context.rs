@@ -171,6 +171,13 @@ impl WorkflowContext {
         match self.attempt.suspend_with(Suspension::Fatal(err)).await {}
     }
 
+    /// A durable write failed (the database is unreachable or kept conflicting): give the attempt
+    /// up without failing the run; its lease expires and the run is rescued and replayed.
+    async fn abandon(&self, error: String) -> ! {
+        tracing::error!(run_id = %self.attempt.run_id, error.message = %error, "durable write failed; attempt abandoned");
+        self.lease_lost().await
+    }
+
     async fn lease_lost(&self) -> ! {
         match self.attempt.suspend_with(Suspension::LeaseLost).await {}
     }
@@ -277,10 +284,7 @@ impl WorkflowContext {
             match store::task::release_with_event(&a.services.pool, &params, &event).await {
                 Ok(true) => self.released(Some(run_at)).await,
                 Ok(false) => self.lease_lost().await,
-                Err(e) => {
-                    self.fatal(WorkflowError::new("database", e.to_string()))
-                        .await
-                }
+                Err(e) => self.abandon(e.to_string()).await,
             }
         }
         let failed = StepFailed {
@@ -321,10 +325,7 @@ impl WorkflowContext {
         match a.services.completer.step(write).await {
             Ok(true) => {}
             Ok(false) => self.lease_lost().await,
-            Err(e) => {
-                self.fatal(WorkflowError::new("database", e.to_string()))
-                    .await
-            }
+            Err(e) => self.abandon(e.to_string()).await,
         }
     }
 
@@ -395,10 +396,7 @@ impl WorkflowContext {
         match store::task::release_for_sleep(&a.services.pool, &params, seq, record).await {
             Ok(true) => self.released(Some(wake_at)).await,
             Ok(false) => self.lease_lost().await,
-            Err(e) => {
-                self.fatal(WorkflowError::new("database", e.to_string()))
-                    .await
-            }
+            Err(e) => self.abandon(e.to_string()).await,
         }
     }
 
@@ -437,10 +435,7 @@ impl WorkflowContext {
             Ok(store::signal::WaitResult::Deadline) => Ok(WaitOutcome::Deadline),
             Ok(store::signal::WaitResult::Waiting) => self.released(deadline).await,
             Ok(store::signal::WaitResult::LeaseLost) => self.lease_lost().await,
-            Err(e) => {
-                self.fatal(WorkflowError::new("database", e.to_string()))
-                    .await
-            }
+            Err(e) => self.abandon(e.to_string()).await,
         }
     }
 

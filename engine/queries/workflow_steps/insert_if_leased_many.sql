@@ -1,5 +1,5 @@
--- Commits step outputs of attempts that still hold their lease; the lease rows are share-locked so
--- a concurrent rescue waits for this commit. $1 is a jsonb array of
+-- Commits step outputs of attempts that still hold their lease; the lease rows are share-locked (in
+-- run_id order, as every multi-row write of the claim table) so a concurrent rescue waits for this commit. $1 is a jsonb array of
 -- {run_id, epoch, seq, name, status, output, error, attempts, started_at}.
 with input as (
     select * from jsonb_to_recordset($1) as x(
@@ -10,6 +10,7 @@ with input as (
     from workflow_tasks t
     join input i on t.run_id = i.run_id and t.epoch = i.epoch
     where t.state = 'leased'
+    order by t.run_id
     for share of t
 )
 insert into workflow_steps (run_id, seq, name, status, output, error, attempts, started_at, finished_at)

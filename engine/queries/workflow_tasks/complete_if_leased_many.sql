@@ -3,10 +3,18 @@
 -- {run_id, epoch, status, output, error}. Returns the finished runs and their concurrency keys.
 with input as (
     select * from jsonb_to_recordset($1) as x(run_id uuid, epoch bigint, status text, output jsonb, error jsonb)
+), held as (
+    -- locked in run_id order, like every multi-row write of the claim table (no deadlocks)
+    select t.run_id
+    from workflow_tasks t
+    join input i on t.run_id = i.run_id and t.epoch = i.epoch
+    where t.state = 'leased'
+    order by t.run_id
+    for update of t
 ), done as (
     delete from workflow_tasks t
-    using input i
-    where t.run_id = i.run_id and t.epoch = i.epoch and t.state = 'leased'
+    using held
+    where t.run_id = held.run_id
     returning t.run_id
 )
 update workflow_runs r

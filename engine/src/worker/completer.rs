@@ -29,6 +29,22 @@ pub(crate) struct Completer {
 /// Most operations committed in one transaction.
 const MAX_BATCH: usize = 1000;
 
+/// Retries of a flush that hit a deadlock or a serialization failure.
+const FLUSH_RETRIES: u32 = 3;
+
+/// Whether the error is a transient conflict (deadlock, serialization failure) worth retrying.
+fn is_conflict(e: &crate::Error) -> bool {
+    match e {
+        crate::Error::Database {
+            source: sqlx::Error::Database(db),
+            ..
+        } => {
+            matches!(db.code().as_deref(), Some("40P01" | "40001"))
+        }
+        _ => false,
+    }
+}
+
 impl Completer {
     /// Starts the completer loop; it ends when every handle is dropped, after flushing.
     pub(crate) fn spawn(
@@ -80,7 +96,20 @@ async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<O
                 Op::Step(..) => None,
             })
             .collect();
-        match flush(&pool, &steps, &finishes).await {
+        // A deadlock or serialization failure only means "try again": bounded retries.
+        let mut outcome = flush(&pool, &steps, &finishes).await;
+        for attempt in 1..=FLUSH_RETRIES {
+            match &outcome {
+                Err(e) if is_conflict(e) => {
+                    tracing::warn!(attempt, error.message = %e, "completer flush conflicted; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt)))
+                        .await;
+                    outcome = flush(&pool, &steps, &finishes).await;
+                }
+                _ => break,
+            }
+        }
+        match outcome {
             Ok((step_ok, finish_ok)) => {
                 for (s, tx) in steps {
                     let _ = tx.send(Ok(step_ok.contains(&s.run_id)));
