@@ -1,0 +1,92 @@
+//! Direct tests of the engine's fence: its own fenced statements, replayed with a killed
+//! attempt's (run, epoch) pairs, must change nothing. Each probe runs in a rolled-back transaction.
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const STEP_INSERT: &str =
+    include_str!("../../../../engine/queries/workflow_steps/insert_if_leased_many.sql");
+const LEASE_EXTEND: &str =
+    include_str!("../../../../engine/queries/workflow_tasks/extend_lease_many.sql");
+const COMPLETE: &str =
+    include_str!("../../../../engine/queries/workflow_tasks/complete_if_leased_many.sql");
+
+/// A step seq no run reaches, so only the fence (not the primary key) can refuse the insert.
+const PROBE_SEQ: i32 = 1000;
+
+/// Rows each fenced statement accepted for the given (run, epoch) pairs.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Accepted {
+    /// Step outputs inserted.
+    pub(crate) step_inserts: u64,
+    /// Leases extended.
+    pub(crate) lease_extensions: u64,
+    /// Runs completed.
+    pub(crate) completions: u64,
+}
+
+impl Accepted {
+    /// All accepted writes.
+    pub(crate) fn total(&self) -> u64 {
+        self.step_inserts + self.lease_extensions + self.completions
+    }
+}
+
+/// Replays the step insert, the heartbeat and the completion for `leases`, then rolls back.
+pub(crate) async fn probe(pool: &PgPool, leases: &[(Uuid, i64)], output: &str) -> Result<Accepted> {
+    let mut tx = pool.begin().await.context("begin fence probe")?;
+    let steps: Vec<Value> = leases
+        .iter()
+        .map(|(run_id, epoch)| {
+            json!({ "run_id": run_id, "epoch": epoch, "seq": PROBE_SEQ, "name": "probe",
+                    "status": "succeeded", "output": output, "error": null, "attempts": 1,
+                    "started_at": Utc::now() })
+        })
+        .collect();
+    let step_inserts = sqlx::query(STEP_INSERT)
+        .bind(Value::Array(steps))
+        .fetch_all(&mut *tx)
+        .await
+        .context("fence probe: step insert")?
+        .len() as u64;
+    let (ids, epochs): (Vec<Uuid>, Vec<i64>) = leases.iter().copied().unzip();
+    let lease_extensions = sqlx::query(LEASE_EXTEND)
+        .bind(&ids)
+        .bind(&epochs)
+        .bind(10.0_f64)
+        .fetch_all(&mut *tx)
+        .await
+        .context("fence probe: lease extension")?
+        .len() as u64;
+    let completions: Vec<Value> = leases
+        .iter()
+        .map(|(run_id, epoch)| {
+            json!({ "run_id": run_id, "epoch": epoch, "status": "succeeded", "output": output, "error": null })
+        })
+        .collect();
+    let completions = sqlx::query(COMPLETE)
+        .bind(Value::Array(completions))
+        .fetch_all(&mut *tx)
+        .await
+        .context("fence probe: completion")?
+        .len() as u64;
+    tx.rollback().await.context("roll back fence probe")?;
+    Ok(Accepted {
+        step_inserts,
+        lease_extensions,
+        completions,
+    })
+}
+
+/// The (run, epoch) pairs currently leased.
+pub(crate) async fn leased(pool: &PgPool) -> Result<Vec<(Uuid, i64)>> {
+    sqlx::query_as(
+        "select run_id, epoch from workflow_tasks where state = 'leased' order by run_id",
+    )
+    .fetch_all(pool)
+    .await
+    .context("read leased tasks")
+}
