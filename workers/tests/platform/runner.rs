@@ -57,6 +57,14 @@ impl Setup {
 }
 
 async fn setup(script: Script, stages: bool) -> Setup {
+    setup_with(script, stages, None).await
+}
+
+async fn setup_with(
+    script: Script,
+    stages: bool,
+    approval: Option<workflows::approval::ApprovalConfig>,
+) -> Setup {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_url = format!("http://{}", listener.local_addr().unwrap());
     let fake = FakeModel::start(script).await.unwrap();
@@ -77,6 +85,7 @@ async fn setup(script: Script, stages: bool) -> Setup {
     let p = TestPlatform::start(Options {
         queues,
         agent: Some((command, api_url.clone())),
+        approval,
         ..Options::default()
     })
     .await;
@@ -817,4 +826,150 @@ async fn the_runner_stops_codex_when_its_run_ends_on_the_platform() {
         "the result is still written"
     );
     s.finish().await;
+}
+
+/// The runner process and its codex child, for killing the "pod".
+fn agent_processes(runner_pid: &str) -> Vec<String> {
+    let mut pids = vec![runner_pid.to_owned()];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(1));
+        if ppid == Some(runner_pid) {
+            pids.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    pids
+}
+
+#[tokio::test]
+async fn a_runner_killed_while_the_owner_is_asked_is_relaunched_with_the_answer_and_resumes_its_thread()
+ {
+    use workflows::approval::{
+        ApprovalConfig, ApproverAnswer, Audience, SigningKey, Verdict, answer, callback_token,
+    };
+    let key = "resume-test-signing-key";
+    let question = json!({
+        "question": "Postgres or OpenSearch?",
+        "options": [{ "id": "pg", "label": "Postgres" }, { "id": "os", "label": "OpenSearch" }],
+        "allow_custom": false
+    });
+    let script = Script::new([Turn::tool_call(
+        "mcp__platform__owner_feedback_request",
+        question,
+        "Done with the Owner's choice.",
+    )]);
+    let approval = ApprovalConfig {
+        signing_key: Some(SigningKey::new(key)),
+        owner_wait: Duration::from_secs(60),
+        poll_every: Duration::from_millis(100),
+        ..ApprovalConfig::default()
+    };
+    let Setup {
+        p,
+        fake,
+        api_url: _,
+    } = setup_with(script, true, Some(approval)).await;
+    p.github.add_issue("acme/shop", 95, "task", &["run:dev"]);
+    let run = start_dev_run(&p, 95, &["run:dev"]).await;
+    // The tool call blocks: the Owner has been asked.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let request_id: Uuid = loop {
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "select id from approvals where agent_run_id = $1 and state = 'requested'",
+        )
+        .bind(run)
+        .fetch_optional(&p.pool)
+        .await
+        .unwrap();
+        if let Some(id) = id {
+            break id;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let r = p.wiring.client.get_run(run).await.unwrap();
+            let ev: Vec<_> = r
+                .events
+                .iter()
+                .map(|e| format!("{} {}", e.kind, e.detail))
+                .collect();
+            panic!(
+                "the question was never asked: {:?} {ev:#?}",
+                r.summary.status
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // kill -9 of the runner (and its codex): the pod is gone.
+    let runner_pid =
+        std::fs::read_to_string(p.runtime_root.join(run.to_string()).join("agent.pid")).unwrap();
+    for pid in agent_processes(runner_pid.trim()) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status();
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let waiting = p.wiring.client.get_run(run).await.unwrap();
+    assert!(
+        !waiting.summary.status.is_terminal(),
+        "the run waits for the answer: {waiting:#?}"
+    );
+    // The Owner answers through the approver contract; the run relaunches the runner.
+    let token = callback_token(&SigningKey::new(key), Audience::Approver, request_id);
+    let ans = ApproverAnswer {
+        request_id,
+        decision: Verdict::Approved,
+        by: "owner".into(),
+        option_id: Some("pg".into()),
+        custom_answer: None,
+        reason: None,
+    };
+    answer(&p.wiring.platform, &token, ans).await.unwrap();
+    let done = p.finished(run, Duration::from_secs(60)).await;
+    assert_eq!(
+        done.summary.status,
+        engine::RunStatus::Succeeded,
+        "{done:#?}"
+    );
+    assert!(
+        done.steps.iter().any(|s| s.name == "relaunch_agent_1"),
+        "relaunched"
+    );
+    let threads: std::collections::HashSet<String> = fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.thread_id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        threads.len(),
+        1,
+        "the relaunched runner continued the same codex thread"
+    );
+    let requests = fake.requests();
+    let first_prompt = requests[0]
+        .messages()
+        .into_iter()
+        .find(|(role, _)| role == "user")
+        .expect("a prompt")
+        .1;
+    let last = requests.last().unwrap().messages();
+    assert!(
+        last.iter()
+            .any(|(role, text)| role == "user" && *text == first_prompt),
+        "the resumed request carries the earlier conversation"
+    );
+    assert!(
+        last.iter()
+            .any(|(role, text)| role == "user" && text.contains("previous process stopped")),
+        "and the resume note"
+    );
+    let paused: i64 = done.waits.iter().filter_map(|w| w.paused_ms).sum();
+    assert!(
+        paused >= 2500,
+        "the budget was paused while nobody could answer: {:#?}",
+        done.waits
+    );
+    p.stop().await;
 }

@@ -90,6 +90,8 @@ pub struct Options {
     /// Another agent program, with the platform API URL agents get (the test serves the router
     /// there); none: the scripted agent.
     pub agent: Option<(AgentCommand, String)>,
+    /// Approval settings (signing key, owner wait); default: none configured.
+    pub approval: Option<workflows::approval::ApprovalConfig>,
 }
 
 impl Default for Options {
@@ -99,6 +101,7 @@ impl Default for Options {
             agent_script: None,
             stage_budget: Duration::from_secs(600),
             agent: None,
+            approval: None,
         }
     }
 }
@@ -167,6 +170,7 @@ impl TestPlatform {
             agent_probe_every: Duration::from_secs(2),
             console_url: "https://console.example".into(),
             api_url,
+            approval: options.approval.clone().unwrap_or_default(),
             ..PlatformConfig::default()
         };
         let platform = Platform::new(pool.clone(), policy, client, config, runtime);

@@ -45,3 +45,4 @@ pub use sign::{
     Audience, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_token,
     signature, token_matches,
 };
+pub(crate) use store::open_feedback_state;

@@ -186,3 +186,17 @@ pub(crate) async fn list_database_history(
     .map_err(db("approval::list_database_history"))?;
     rows.iter().map(from_row).collect()
 }
+
+/// The state of the run's newest Owner question not yet delivered to its agent, if any.
+pub(crate) async fn open_feedback_state(
+    e: impl PgExecutor<'_>,
+    run_id: Uuid,
+) -> Result<Option<String>> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/approvals/open_feedback_for_run.sql"
+    ))
+    .bind(run_id)
+    .fetch_optional(e)
+    .await
+    .map_err(db("approval::open_feedback_state"))
+}

@@ -138,11 +138,18 @@ impl AgentRuntime for LocalRuntime {
         async move {
             let dir = Self::dir(ws);
             let err = |e: std::io::Error| RuntimeError::Launch(e.to_string());
+            let last_attempt: u32 = read_trimmed(&dir.join("attempt")).and_then(|a| a.parse().ok()).unwrap_or(0);
             if let Some(pid) = read_trimmed(&dir.join("agent.pid"))
+                && last_attempt >= spec.attempt
                 && (pid_alive(&pid) || dir.join("exit_code").exists())
             {
                 return Ok(Launched { agent: pid, exited: None });
             }
+            // A relaunch: forget the previous attempt's exit.
+            for stale in ["exit_code", "result.json"] {
+                let _ = std::fs::remove_file(dir.join(stale));
+            }
+            std::fs::write(dir.join("attempt"), spec.attempt.to_string()).map_err(err)?;
             std::fs::write(dir.join("prompt.md"), &spec.prompt).map_err(err)?;
             let stdout = std::fs::File::create(dir.join("agent.log")).map_err(err)?;
             let stderr = std::fs::File::create(dir.join("agent.err")).map_err(err)?;

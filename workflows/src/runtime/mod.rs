@@ -56,6 +56,10 @@ pub struct AgentSpec {
     /// Environment only the agent sees (its run token, the platform URL). Never serialized.
     #[serde(skip)]
     pub env: Vec<(String, String)>,
+    /// Launch attempt: a higher attempt than the last one starts the agent again (after it died
+    /// while its run waited); the same attempt again starts nothing new.
+    #[serde(default)]
+    pub attempt: u32,
 }
 
 /// A launched agent: where it runs, and (for runtimes that can) a future resolving to its exit

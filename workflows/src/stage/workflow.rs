@@ -88,6 +88,7 @@ fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
         reasoning: run.reasoning.clone(),
         role: run.role.clone(),
         env: Vec::new(),
+        attempt: 0,
     }
 }
 
@@ -199,32 +200,9 @@ impl Workflow for StageRun {
                     .map_err(StepError::terminal)
             })
             .await?;
-        ctx.step("launch_agent", |_| async {
-            // A fresh run token per launch: the agent proves its run with it (runner API, /mcp).
-            let token = RunToken::generate();
-            let expires_at = chrono::Utc::now() + p.config.stage_budget * 4;
-            run_token::insert(&p.pool, run_id, &token, expires_at).await.map_err(retryable)?;
-            let mut agent = spec(&run, prompt_text.clone());
-            agent.env = vec![
-                ("CK8S_RUN_TOKEN".into(), token.expose().to_owned()),
-                ("CK8S_PLATFORM_URL".into(), p.config.api_url.clone()),
-            ];
-            let launched = p.runtime.launch(&ws, &agent).await.map_err(retryable)?;
-            if let Some(exited) = launched.exited {
-                let client = p.client().clone();
-                tokio::spawn(async move {
-                    let code = exited.await;
-                    let event = json!({ "kind": "exited", "code": code });
-                    if let Err(e) = client.signal(run_id, AGENT_EVENT, event, Some("agent_exited")).await {
-                        tracing::warn!(%run_id, error.message = %e, "could not signal the agent's exit; the probe will see it");
-                    }
-                });
-            }
-            Ok(launched.agent)
-        })
-        .await?;
+        launch(&ctx, p, &run, &ws, &prompt_text, 0).await?;
         publish(&ctx, p, &run, "comment_started", Phase::Started, None, &[]).await?;
-        let code = await_agent(&ctx, p, &run, &ws).await?;
+        let code = await_agent(&ctx, p, &run, &ws, &prompt_text).await?;
         let output: AgentOutput = ctx
             .step("collect_results", |_| async {
                 p.runtime.collect(&ws).await.map_err(retryable)
@@ -355,22 +333,79 @@ impl Workflow for StageRun {
     }
 }
 
+/// Launches the agent (attempt 0) or relaunches it (later attempts), as one checkpointed step:
+/// a fresh run token, the platform URL, and a monitor that signals the agent's exit.
+async fn launch(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    run: &AgentRun,
+    ws: &Workspace,
+    prompt_text: &str,
+    attempt: u32,
+) -> Result<(), WorkflowError> {
+    let run_id = run.id;
+    let step = if attempt == 0 {
+        "launch_agent".to_owned()
+    } else {
+        format!("relaunch_agent_{attempt}")
+    };
+    ctx.step(&step, |_| async {
+        // A fresh run token per launch: the agent proves its run with it (runner API, /mcp).
+        let token = RunToken::generate();
+        let expires_at = chrono::Utc::now() + p.config.stage_budget * 4;
+        run_token::insert(&p.pool, run_id, &token, expires_at).await.map_err(retryable)?;
+        let mut agent = spec(run, prompt_text.to_owned());
+        agent.attempt = attempt;
+        agent.env = vec![
+            ("CK8S_RUN_TOKEN".into(), token.expose().to_owned()),
+            ("CK8S_PLATFORM_URL".into(), p.config.api_url.clone()),
+        ];
+        if attempt > 0 {
+            agent.env.push(("CK8S_RESUME_PROMPT".into(), RESUME_PROMPT.into()));
+        }
+        let launched = p.runtime.launch(ws, &agent).await.map_err(retryable)?;
+        if let Some(exited) = launched.exited {
+            let client = p.client().clone();
+            tokio::spawn(async move {
+                let code = exited.await;
+                let event = json!({ "kind": "exited", "code": code });
+                let key = format!("agent_exited:{attempt}");
+                if let Err(e) = client.signal(run_id, AGENT_EVENT, event, Some(&key)).await {
+                    tracing::warn!(%run_id, error.message = %e, "could not signal the agent's exit; the probe will see it");
+                }
+            });
+        }
+        Ok(launched.agent)
+    })
+    .await?;
+    Ok(())
+}
+
+/// What a relaunched agent is told (it resumes its codex thread from the saved session).
+const RESUME_PROMPT: &str = "Your previous process stopped while you waited for the Owner's answer. \
+Ask the same question again with owner_feedback_request: the Owner's answer is ready for you. Then finish the task.";
+
 /// Waits for the agent to exit; the wait pauses the run's budget while the agent waits for the
-/// Owner. Without events, probes the agent every `agent_probe_every`.
+/// Owner. Without events, probes the agent every `agent_probe_every`. If the agent dies while an
+/// Owner question of this run is open, the run keeps waiting (budget paused) and relaunches the
+/// agent once the question is answered (or expires): the agent resumes its codex thread.
 async fn await_agent(
     ctx: &WorkflowContext,
     p: &Platform,
     run: &AgentRun,
     ws: &Workspace,
+    prompt_text: &str,
 ) -> Result<i32, WorkflowError> {
     let mut pausing = false;
+    let mut orphaned = false;
+    let mut attempt = 0u32;
     for round in 0.. {
         let mut wait = Wait::signal(AGENT_EVENT).timeout(p.config.agent_probe_every);
-        if pausing {
+        if pausing || orphaned {
             wait = wait.pausing();
         }
-        match ctx.wait::<AgentEvent>(wait).await? {
-            WaitOutcome::Signal(AgentEvent::Exited { code }) => return Ok(code),
+        let exit = match ctx.wait::<AgentEvent>(wait).await? {
+            WaitOutcome::Signal(AgentEvent::Exited { code }) => Some(code),
             WaitOutcome::Signal(AgentEvent::WaitingOwner) => {
                 pausing = true;
                 publish(
@@ -383,20 +418,25 @@ async fn await_agent(
                     &[],
                 )
                 .await?;
+                None
             }
             WaitOutcome::Signal(AgentEvent::Resumed) => {
                 pausing = false;
-                publish(
-                    ctx,
-                    p,
-                    run,
-                    &format!("comment_resumed_{round}"),
-                    Phase::Started,
-                    None,
-                    &[],
-                )
-                .await?;
+                if !orphaned {
+                    publish(
+                        ctx,
+                        p,
+                        run,
+                        &format!("comment_resumed_{round}"),
+                        Phase::Started,
+                        None,
+                        &[],
+                    )
+                    .await?;
+                }
+                None
             }
+            WaitOutcome::Deadline if orphaned => None,
             WaitOutcome::Deadline => {
                 let state: AgentState = ctx
                     .step(&format!("probe_agent_{round}"), |_| async {
@@ -404,16 +444,51 @@ async fn await_agent(
                     })
                     .await?;
                 match state {
-                    AgentState::Exited { code } => return Ok(code),
-                    AgentState::Gone => {
-                        return Err(WorkflowError::new(
-                            "agent_lost",
-                            "the agent vanished without an exit code",
-                        ));
-                    }
-                    AgentState::Running => {}
+                    AgentState::Exited { code } => Some(code),
+                    AgentState::Gone => Some(-1),
+                    AgentState::Running => None,
                 }
             }
+        };
+        if exit.is_none() && !orphaned {
+            continue;
+        }
+        let run_id = run.id;
+        let question: Option<String> = ctx
+            .step(&format!("open_question_{round}"), |_| async move {
+                crate::approval::open_feedback_state(&p.pool, run_id)
+                    .await
+                    .map_err(retryable)
+            })
+            .await?;
+        match (exit, orphaned, question.as_deref()) {
+            // A normal exit, with no question left open.
+            (Some(code), false, None) => return Ok(code),
+            // Died while the Owner was asked: wait for the answer with the budget paused.
+            (Some(_), false, Some("requested")) => {
+                tracing::warn!(run_id = %run.id, "agent died while waiting for the Owner; waiting for the answer to relaunch it");
+                orphaned = true;
+            }
+            // Still unanswered.
+            (_, true, Some("requested")) => {}
+            // The answer is there (or the question ended) and nobody runs: relaunch.
+            (_, true, _) | (Some(_), false, Some(_)) => {
+                attempt += 1;
+                orphaned = false;
+                pausing = false;
+                launch(ctx, p, run, ws, prompt_text, attempt).await?;
+                publish(
+                    ctx,
+                    p,
+                    run,
+                    &format!("comment_relaunched_{attempt}"),
+                    Phase::Started,
+                    None,
+                    &[],
+                )
+                .await?;
+            }
+            (None, false, _) => {}
         }
     }
     unreachable!("the loop only ends by returning")

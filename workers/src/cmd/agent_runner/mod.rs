@@ -121,7 +121,16 @@ async fn work(
         }
         None => None,
     };
-    let prompt = context::prompt(ctx, s.prompt_file.as_deref())?;
+    // A relaunch after an interruption continues the thread with the platform's resume note.
+    let prompt = match (
+        std::env::var("CK8S_RESUME_PROMPT")
+            .ok()
+            .filter(|p| !p.trim().is_empty()),
+        &restored,
+    ) {
+        (Some(note), Some(_)) => note,
+        _ => context::prompt(ctx, s.prompt_file.as_deref())?,
+    };
     let invocation = Invocation {
         bin: s.codex_bin.clone(),
         home: s.codex_home.clone(),
@@ -224,6 +233,11 @@ async fn handle(
         }
         Event::ItemStarted(Item::McpToolCall { server, tool, .. }) => {
             tracing::info!(server = %server, tool = %tool, "MCP tool call started");
+            // A tool call may wait for the Owner for hours: save the thread now, so a runner that
+            // dies meanwhile can be relaunched and resume it.
+            if let Some(thread) = progress.thread_id.clone() {
+                save_session(client, uploader, sessions, &thread).await;
+            }
         }
         Event::ItemCompleted(Item::McpToolCall {
             server,
