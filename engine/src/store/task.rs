@@ -240,3 +240,13 @@ pub(crate) async fn wake_up(e: impl PgExecutor<'_>, queue: &str) -> Result<Optio
         .await
         .map_err(db("task::wake_up"))
 }
+
+/// Locks the tasks of the given runs in run_id order (the first statement of a completer flush).
+pub(crate) async fn lock_many(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Result<()> {
+    sqlx::query(include_str!("../../queries/workflow_tasks/lock_many.sql"))
+        .bind(run_ids)
+        .fetch_all(e)
+        .await
+        .map_err(db("task::lock_many"))?;
+    Ok(())
+}

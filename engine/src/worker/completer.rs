@@ -142,6 +142,10 @@ async fn flush<A, B>(
     finishes: &[(Completion, B)],
 ) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
     let mut tx = pool.begin().await.map_err(db("completer begin"))?;
+    let mut ids: Vec<Uuid> = steps.iter().map(|(s, _)| s.run_id).chain(finishes.iter().map(|(c, _)| c.run_id)).collect();
+    ids.sort();
+    ids.dedup();
+    task::lock_many(&mut *tx, &ids).await?;
     let step_ok = if steps.is_empty() {
         Vec::new()
     } else {
