@@ -29,6 +29,9 @@ pub(crate) struct Completer {
 /// Most operations committed in one transaction.
 const MAX_BATCH: usize = 1000;
 
+/// Flush transactions committing at the same time.
+const FLUSHES_IN_FLIGHT: usize = 3;
+
 /// Retries of a flush that hit a deadlock or a serialization failure.
 const FLUSH_RETRIES: u32 = 3;
 
@@ -78,60 +81,83 @@ impl Completer {
 }
 
 async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<Op>) {
+    // Up to FLUSHES_IN_FLIGHT transactions commit at once so Postgres can group-commit them; they
+    // never deadlock with each other because each locks its rows in run_id order and a run has at
+    // most one pending operation.
+    let slots = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT));
+    let mut flushes = tokio::task::JoinSet::new();
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (steps, finishes): (Vec<_>, Vec<_>) =
-            batch.drain(..).partition(|op| matches!(op, Op::Step(..)));
-        let steps: Vec<(NewStep, _)> = steps
-            .into_iter()
-            .filter_map(|op| match op {
-                Op::Step(s, tx) => Some((s, tx)),
-                Op::Finish(..) => None,
-            })
-            .collect();
-        let finishes: Vec<(Completion, _)> = finishes
-            .into_iter()
-            .filter_map(|op| match op {
-                Op::Finish(c, tx) => Some((c, tx)),
-                Op::Step(..) => None,
-            })
-            .collect();
-        // A deadlock or serialization failure only means "try again": bounded retries.
-        let mut outcome = flush(&pool, &steps, &finishes).await;
-        for attempt in 1..=FLUSH_RETRIES {
-            match &outcome {
-                Err(e) if is_conflict(e) => {
-                    tracing::warn!(attempt, error.message = %e, "completer flush conflicted; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt)))
-                        .await;
-                    outcome = flush(&pool, &steps, &finishes).await;
+    loop {
+        let permit = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
+        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
+        }
+        let ops: Vec<Op> = batch.drain(..).collect();
+        let (pool, metrics) = (pool.clone(), metrics.clone());
+        flushes.spawn(async move {
+            flush_and_reply(&pool, &metrics, ops).await;
+            drop(permit);
+        });
+        while flushes.try_join_next().is_some() {}
+    }
+    while flushes.join_next().await.is_some() {}
+}
+
+async fn flush_and_reply(pool: &sqlx::PgPool, metrics: &Metrics, ops: Vec<Op>) {
+    let (steps, finishes): (Vec<_>, Vec<_>) =
+        ops.into_iter().partition(|op| matches!(op, Op::Step(..)));
+    let steps: Vec<(NewStep, _)> = steps
+        .into_iter()
+        .filter_map(|op| match op {
+            Op::Step(s, tx) => Some((s, tx)),
+            Op::Finish(..) => None,
+        })
+        .collect();
+    let finishes: Vec<(Completion, _)> = finishes
+        .into_iter()
+        .filter_map(|op| match op {
+            Op::Finish(c, tx) => Some((c, tx)),
+            Op::Step(..) => None,
+        })
+        .collect();
+    // A deadlock or serialization failure only means "try again": bounded retries.
+    let mut outcome = flush(pool, &steps, &finishes).await;
+    for attempt in 1..=FLUSH_RETRIES {
+        match &outcome {
+            Err(e) if is_conflict(e) => {
+                tracing::warn!(attempt, error.message = %e, "completer flush conflicted; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt))).await;
+                outcome = flush(pool, &steps, &finishes).await;
+            }
+            _ => break,
+        }
+    }
+    match outcome {
+        Ok((step_ok, finish_ok)) => {
+            for (s, tx) in steps {
+                let _ = tx.send(Ok(step_ok.contains(&s.run_id)));
+            }
+            for (c, tx) in finishes {
+                let accepted = finish_ok.contains(&c.run_id);
+                if accepted {
+                    metrics.finished(c.status);
                 }
-                _ => break,
+                let _ = tx.send(Ok(accepted));
             }
         }
-        match outcome {
-            Ok((step_ok, finish_ok)) => {
-                for (s, tx) in steps {
-                    let _ = tx.send(Ok(step_ok.contains(&s.run_id)));
-                }
-                for (c, tx) in finishes {
-                    let accepted = finish_ok.contains(&c.run_id);
-                    if accepted {
-                        metrics.finished(c.status);
-                    }
-                    let _ = tx.send(Ok(accepted));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error.message = %e, error.cause_chain = ?e, "completer flush failed");
-                let msg = e.to_string();
-                steps
-                    .into_iter()
-                    .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
-                finishes
-                    .into_iter()
-                    .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
-            }
+        Err(e) => {
+            tracing::error!(error.message = %e, error.cause_chain = ?e, "completer flush failed");
+            let msg = e.to_string();
+            steps
+                .into_iter()
+                .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
+            finishes
+                .into_iter()
+                .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
         }
     }
 }
@@ -142,7 +168,11 @@ async fn flush<A, B>(
     finishes: &[(Completion, B)],
 ) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
     let mut tx = pool.begin().await.map_err(db("completer begin"))?;
-    let mut ids: Vec<Uuid> = steps.iter().map(|(s, _)| s.run_id).chain(finishes.iter().map(|(c, _)| c.run_id)).collect();
+    let mut ids: Vec<Uuid> = steps
+        .iter()
+        .map(|(s, _)| s.run_id)
+        .chain(finishes.iter().map(|(c, _)| c.run_id))
+        .collect();
     ids.sort();
     ids.dedup();
     task::lock_many(&mut *tx, &ids).await?;
