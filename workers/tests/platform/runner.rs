@@ -65,6 +65,15 @@ async fn setup_with(
     stages: bool,
     approval: Option<workflows::approval::ApprovalConfig>,
 ) -> Setup {
+    setup_budget(script, stages, approval, Duration::from_secs(600)).await
+}
+
+async fn setup_budget(
+    script: Script,
+    stages: bool,
+    approval: Option<workflows::approval::ApprovalConfig>,
+    stage_budget: Duration,
+) -> Setup {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_url = format!("http://{}", listener.local_addr().unwrap());
     let fake = FakeModel::start(script).await.unwrap();
@@ -86,6 +95,7 @@ async fn setup_with(
         queues,
         agent: Some((command, api_url.clone())),
         approval,
+        stage_budget,
         ..Options::default()
     })
     .await;
@@ -971,5 +981,105 @@ async fn a_runner_killed_while_the_owner_is_asked_is_relaunched_with_the_answer_
         "the budget was paused while nobody could answer: {:#?}",
         done.waits
     );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn codex_asks_the_owner_and_a_5s_budget_survives_an_8s_answer_through_the_approver_callback()
+{
+    use workflows::approval::{
+        APPROVER_CALLBACK_PATH, ApprovalConfig, Audience, SigningKey, callback_token,
+    };
+    let key = "callback-test-signing-key";
+    let question = json!({
+        "question": "Ship on Friday?",
+        "options": [{ "id": "yes", "label": "Yes" }, { "id": "no", "label": "No" }],
+        "allow_custom": false
+    });
+    let script = Script::new([Turn::tool_call(
+        "mcp__platform__owner_feedback_request",
+        question,
+        "Shipping on Monday then.",
+    )
+    .with_usage(Usage::new(1200, 0, 30, 5))]);
+    let approval = ApprovalConfig {
+        signing_key: Some(SigningKey::new(key)),
+        owner_wait: Duration::from_secs(60),
+        poll_every: Duration::from_millis(100),
+        ..ApprovalConfig::default()
+    };
+    let Setup { p, fake, api_url } =
+        setup_budget(script, true, Some(approval), Duration::from_secs(5)).await;
+    p.github.add_issue("acme/shop", 96, "task", &["run:dev"]);
+    let run = start_dev_run(&p, 96, &["run:dev"]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let request_id: Uuid = loop {
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "select id from approvals where agent_run_id = $1 and state = 'requested'",
+        )
+        .bind(run)
+        .fetch_optional(&p.pool)
+        .await
+        .unwrap();
+        if let Some(id) = id {
+            break id;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "codex never asked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // The Owner takes 8 s: longer than the whole 5 s budget, which is paused meanwhile.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let token = callback_token(&SigningKey::new(key), Audience::Approver, request_id);
+    let answer = json!({ "request_id": request_id, "decision": "approved", "by": "owner", "option_id": "no" });
+    let response = reqwest::Client::new()
+        .post(format!("{api_url}{APPROVER_CALLBACK_PATH}"))
+        .bearer_auth(token)
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let done = p.finished(run, Duration::from_secs(60)).await;
+    assert_eq!(
+        done.summary.status,
+        engine::RunStatus::Succeeded,
+        "{done:#?}"
+    );
+    assert!(
+        done.budget_spent_ms.unwrap() < 5000,
+        "spent {:?}",
+        done.budget_spent_ms
+    );
+    // Codex got the answer as the tool's output.
+    let outputs: Vec<_> = fake
+        .requests()
+        .iter()
+        .flat_map(|r| r.tool_outputs())
+        .collect();
+    let answered = |out: &Value| {
+        out.as_str()
+            .unwrap_or_default()
+            .contains(r#""option_id":"no""#)
+    };
+    assert!(outputs.iter().any(|(_, out)| answered(out)), "{outputs:?}");
+    let usage: i64 = sqlx::query_scalar(
+        "select coalesce(sum(input_tokens), 0)::bigint from token_usage where agent_run_id = $1",
+    )
+    .bind(run)
+    .fetch_one(&p.pool)
+    .await
+    .unwrap();
+    assert!(usage >= 1200, "token usage stored: {usage}");
+    let snapshots: i64 = sqlx::query_scalar("select count(*) from agent_sessions where agent_run_id = $1 and sha256 = encode(sha256(content), 'hex')")
+        .bind(run)
+        .fetch_one(&p.pool)
+        .await
+        .unwrap();
+    assert!(snapshots >= 1, "rollout snapshot stored with its sha256");
     p.stop().await;
 }
