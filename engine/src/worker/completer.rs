@@ -96,7 +96,7 @@ async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<O
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break;
         }
-        let ops: Vec<Op> = batch.drain(..).collect();
+        let ops = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
         let (pool, metrics) = (pool.clone(), metrics.clone());
         flushes.spawn(async move {
             flush_and_reply(&pool, &metrics, ops).await;
