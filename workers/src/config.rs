@@ -300,6 +300,14 @@ pub struct Config {
         global = true
     )]
     pub mcp_database_environments: NameList,
+    /// Seconds a finished run's runtime is kept (for inspection or reuse) before it is released; 0 releases at once.
+    #[arg(
+        long = "runtime-ttl-secs",
+        env = "CK8S_RUNTIME_TTL_SECS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub runtime_ttl_secs: u64,
     /// Directory of local runtime workspaces.
     #[arg(long, env = "CK8S_RUNTIME_ROOT", global = true)]
     pub runtime_root: Option<std::path::PathBuf>,

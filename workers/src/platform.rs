@@ -102,6 +102,7 @@ pub fn build_with(
         console_url: config.console_url.clone(),
         api_url: config.platform_api_url.clone(),
         stage_budget: config.stage_budget,
+        runtime_ttl: std::time::Duration::from_secs(config.runtime_ttl_secs),
         approval: approval_config(config),
         ..PlatformConfig::default()
     };

@@ -31,6 +31,9 @@ pub struct PlatformConfig {
     pub agent_probe_every: Duration,
     /// Rate-limit waits one GitHub operation may take before asking for input.
     pub github_rate_limit_waits: u32,
+    /// How long a finished run's runtime (workspace, namespace) is kept for inspection or reuse;
+    /// zero releases it at once.
+    pub runtime_ttl: Duration,
     /// Approvals of the MCP control tools: approver and executor, allow lists, waits.
     pub approval: crate::approval::ApprovalConfig,
 }
@@ -45,6 +48,7 @@ impl Default for PlatformConfig {
             stage_budget: Duration::from_secs(4 * 3600),
             agent_probe_every: Duration::from_secs(30),
             github_rate_limit_waits: 3,
+            runtime_ttl: Duration::ZERO,
             approval: crate::approval::ApprovalConfig::default(),
         }
     }
@@ -112,6 +116,7 @@ impl Platform {
         engine::Registry::new()
             .with(crate::delivery::RouteDelivery::new(self.clone()))
             .with(crate::stage::StageRun::new(self.clone()))
+            .with(crate::stage::ReleaseRuntime::new(self.clone()))
             .with(crate::agent_label::AgentLabels::new(self.clone()))
             .with(crate::approval::ApprovalFlow::new(self.clone()))
     }

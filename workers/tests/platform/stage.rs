@@ -279,3 +279,36 @@ async fn a_run_that_spends_its_budget_while_active_times_out_and_its_agent_is_st
     assert!(status_comments(&p, 55)[0].contains("`timed_out`"));
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_finished_runs_runtime_is_kept_for_its_ttl_and_then_released() {
+    let options = Options {
+        queues: vec![("ingress", 4), ("stages", 2), ("default", 2)],
+        runtime_ttl: Duration::from_secs(2),
+        ..Options::default()
+    };
+    let p = TestPlatform::start(options).await;
+    p.github.add_issue("acme/shop", 56, "task", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 56, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let run = p.routed(&id).await.2.unwrap();
+    assert_eq!(
+        p.finished(run, Duration::from_secs(30))
+            .await
+            .summary
+            .status,
+        RunStatus::Succeeded
+    );
+    let dir = p.runtime_root.join(run.to_string());
+    assert!(dir.join("repo/NOTES.md").exists(), "kept after the run");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while dir.exists() {
+        assert!(tokio::time::Instant::now() < deadline, "never released");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    p.stop().await;
+}

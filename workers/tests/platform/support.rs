@@ -92,6 +92,8 @@ pub struct Options {
     pub agent: Option<(AgentCommand, String)>,
     /// Approval settings (signing key, owner wait); default: none configured.
     pub approval: Option<workflows::approval::ApprovalConfig>,
+    /// How long finished runs keep their workspace.
+    pub runtime_ttl: Duration,
 }
 
 impl Default for Options {
@@ -102,6 +104,7 @@ impl Default for Options {
             stage_budget: Duration::from_secs(600),
             agent: None,
             approval: None,
+            runtime_ttl: Duration::ZERO,
         }
     }
 }
@@ -171,6 +174,7 @@ impl TestPlatform {
             console_url: "https://console.example".into(),
             api_url,
             approval: options.approval.clone().unwrap_or_default(),
+            runtime_ttl: options.runtime_ttl,
             ..PlatformConfig::default()
         };
         let platform = Platform::new(pool.clone(), policy, client, config, runtime);

@@ -6,4 +6,6 @@ mod prompt;
 mod shape;
 mod workflow;
 
-pub use workflow::{AGENT_EVENT, AgentEvent, StageInput, StageOutput, StageRun};
+pub use workflow::{
+    AGENT_EVENT, AgentEvent, ReleaseInput, ReleaseRuntime, StageInput, StageOutput, StageRun,
+};

@@ -251,9 +251,29 @@ impl Workflow for StageRun {
         )
         .await?;
         ctx.step("release_runtime", |_| async {
-            p.runtime.release(&ws).await.map_err(retryable)
+            if p.config.runtime_ttl.is_zero() {
+                return p
+                    .runtime
+                    .release(&ws)
+                    .await
+                    .map_err(retryable)
+                    .map(|()| None);
+            }
+            // Kept for the TTL, then released by a delayed run (idempotent per stage run).
+            let release_at = chrono::Utc::now() + p.config.runtime_ttl;
+            let options = engine::StartOptions {
+                idempotency_key: Some(format!("release:{run_id}")),
+                run_at: Some(release_at),
+                ..engine::StartOptions::default()
+            };
+            p.client()
+                .start::<ReleaseRuntime>(&ReleaseInput { run_id }, options)
+                .await
+                .map_err(retryable)?;
+            Ok(Some(release_at))
         })
-        .await?;
+        .await
+        .map(|_: Option<chrono::DateTime<chrono::Utc>>| ())?;
         ctx.step("mark_succeeded", |_| async move {
             run_token::revoke_for_run(&p.pool, run_id)
                 .await
@@ -553,4 +573,49 @@ async fn finish_labels(
             .map(|(n, l)| (PullRequestNumber(n), l)),
     };
     Ok(next_steps(catalog, &finished))
+}
+
+/// Input of a delayed runtime release.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReleaseInput {
+    /// The stage run whose runtime goes.
+    pub run_id: Uuid,
+}
+
+/// Releases a finished stage run's runtime once its TTL has passed.
+pub struct ReleaseRuntime {
+    platform: Arc<Platform>,
+}
+
+impl ReleaseRuntime {
+    /// The workflow over the platform's services.
+    pub fn new(platform: Arc<Platform>) -> Self {
+        Self { platform }
+    }
+}
+
+impl Workflow for ReleaseRuntime {
+    const KIND: &'static str = "runtime_release";
+    type Input = ReleaseInput;
+    type Output = ();
+
+    async fn run(&self, ctx: WorkflowContext, input: ReleaseInput) -> Result<(), WorkflowError> {
+        let p = &*self.platform;
+        ctx.step("release_runtime", |_| async {
+            let Some(run) = agent_run::get(&p.pool, input.run_id)
+                .await
+                .map_err(retryable)?
+            else {
+                return Ok(());
+            };
+            let ws = p
+                .runtime
+                .prepare(&spec(&run, String::new()))
+                .await
+                .map_err(retryable)?;
+            p.runtime.release(&ws).await.map_err(retryable)
+        })
+        .await?;
+        Ok(())
+    }
 }
