@@ -10,6 +10,7 @@ use workers::{
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    workflows::tls::install_crypto_provider();
     let cli = Cli::parse();
     telemetry::init(cli.config.log_format_for(&cli.command));
     let shutdown = CancellationToken::new();

@@ -13,6 +13,7 @@ pub mod prompt;
 pub mod runtime;
 pub mod stage;
 pub mod store;
+pub mod tls;
 pub mod transition;
 
 pub use error::{Error, Result};

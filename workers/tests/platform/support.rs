@@ -143,6 +143,7 @@ pub fn example(event: &str, action: Option<&str>) -> Value {
 impl TestPlatform {
     /// A platform with an owner `owner`, a project `acme` (2 slots) bound to `acme/shop`.
     pub async fn start(options: Options) -> Self {
+        workflows::tls::install_crypto_provider();
         let pool = fresh_pool().await;
         let github = FakeGitHub::start().await.expect("fake github");
         let mut gh = github.client_config();

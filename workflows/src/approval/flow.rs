@@ -79,6 +79,7 @@ impl ApprovalFlow {
 
     /// The workflow over the platform's services.
     pub fn new(platform: Arc<Platform>) -> Self {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(platform.config.approval.http_timeout)

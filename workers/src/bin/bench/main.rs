@@ -95,6 +95,7 @@ pub(crate) struct Settings {
 }
 
 fn main() -> Result<()> {
+    workflows::tls::install_crypto_provider();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

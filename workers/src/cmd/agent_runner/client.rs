@@ -132,6 +132,7 @@ async fn refusal(what: &'static str, response: Response) -> CallError {
 impl PlatformClient {
     /// A client of the platform at `base` (no trailing slash) acting with `token`.
     pub(super) fn new(base: &str, token: Secret) -> Result<Self, CallError> {
+        workflows::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(TRANSFER_TIMEOUT)
