@@ -12,6 +12,7 @@ mod inspect;
 mod metrics;
 mod retry;
 mod store;
+pub mod test_database;
 pub mod throwaway;
 mod worker;
 mod workflow;

@@ -22,12 +22,12 @@ pub(crate) struct NewStep {
 }
 
 /// Commits many steps in one statement; returns the run ids whose lease still held.
-pub(crate) async fn insert_if_leased_many(
+pub(crate) async fn insert_if_leased_many<'a>(
     e: impl PgExecutor<'_>,
-    steps: &[NewStep],
+    steps: impl IntoIterator<Item = &'a NewStep>,
 ) -> Result<Vec<Uuid>> {
     let rows: Vec<Value> = steps
-        .iter()
+        .into_iter()
         .map(|s| {
             json!({
                 "run_id": s.run_id, "epoch": s.epoch, "seq": s.seq, "name": s.record.name,

@@ -167,12 +167,12 @@ pub(crate) struct Completion {
 }
 
 /// Finishes many runs in one statement; returns (run_id, concurrency_keys) of those whose lease held.
-pub(crate) async fn complete_if_leased_many(
+pub(crate) async fn complete_if_leased_many<'a>(
     e: impl PgExecutor<'_>,
-    done: &[Completion],
+    done: impl IntoIterator<Item = &'a Completion>,
 ) -> Result<Vec<(Uuid, Vec<String>)>> {
     let rows: Vec<Value> = done
-        .iter()
+        .into_iter()
         .map(|c| json!({ "run_id": c.run_id, "epoch": c.epoch, "status": c.status, "output": c.output, "error": c.error }))
         .collect();
     let rows = sqlx::query(include_str!(

@@ -12,28 +12,22 @@ use super::{
     step::{self, NewStep},
     task::{self, ClaimParams, Completion, ReleaseParams},
 };
-use crate::throwaway::{ThrowawayOptions, ThrowawayPg};
+use crate::test_database::TestDatabases;
 
-static SERVER: OnceCell<ThrowawayPg> = OnceCell::const_new();
+static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 async fn pool() -> PgPool {
-    let pg = SERVER
+    let dbs = DATABASES
         .get_or_init(|| async {
-            ThrowawayPg::start(ThrowawayOptions::default())
+            TestDatabases::start(&MIGRATOR)
                 .await
-                .expect("start postgres")
+                .expect("test databases")
         })
         .await;
-    let url = pg
-        .create_database(&format!("s_{}", Uuid::new_v4().simple()))
+    PgPool::connect(&dbs.fresh().await.expect("fresh database"))
         .await
-        .expect("create database");
-    let pool = PgPool::connect(&url).await.expect("connect");
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .expect("migrate");
-    pool
+        .expect("connect")
 }
 
 async fn started(pool: &PgPool) -> Uuid {

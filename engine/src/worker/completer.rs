@@ -1,7 +1,7 @@
 //! Batched, fenced outcome writes: step outputs and run completions from many attempts are
 //! committed together in one transaction (group commit), each accepted only while its lease holds.
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -138,6 +138,10 @@ async fn flush_and_reply(pool: &sqlx::PgPool, metrics: &Metrics, ops: Vec<Op>) {
     }
     match outcome {
         Ok((step_ok, finish_ok)) => {
+            let (step_ok, finish_ok): (HashSet<Uuid>, HashSet<Uuid>) = (
+                step_ok.into_iter().collect(),
+                finish_ok.into_iter().collect(),
+            );
             for (s, tx) in steps {
                 let _ = tx.send(Ok(step_ok.contains(&s.run_id)));
             }
@@ -179,13 +183,11 @@ async fn flush<A, B>(
     let step_ok = if steps.is_empty() {
         Vec::new()
     } else {
-        let s: Vec<NewStep> = steps.iter().map(|(s, _)| s.clone()).collect();
-        step::insert_if_leased_many(&mut *tx, &s).await?
+        step::insert_if_leased_many(&mut *tx, steps.iter().map(|(s, _)| s)).await?
     };
     let mut finish_ok = Vec::new();
     if !finishes.is_empty() {
-        let c: Vec<Completion> = finishes.iter().map(|(c, _)| c.clone()).collect();
-        let done = task::complete_if_leased_many(&mut *tx, &c).await?;
+        let done = task::complete_if_leased_many(&mut *tx, finishes.iter().map(|(c, _)| c)).await?;
         for (_, keys) in done.iter().filter(|(_, k)| !k.is_empty()) {
             crate::store::run::release_slots(&mut *tx, keys).await?;
         }

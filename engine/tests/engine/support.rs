@@ -4,62 +4,28 @@
 use std::{sync::Arc, time::Duration};
 
 use engine::{
-    Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig,
-    throwaway::{ThrowawayOptions, ThrowawayPg},
+    Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig, test_database::TestDatabases,
 };
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
-static SERVER: OnceCell<(ThrowawayPg, String)> = OnceCell::const_new();
-
-async fn server() -> &'static (ThrowawayPg, String) {
-    SERVER
-        .get_or_init(|| async {
-            let pg = ThrowawayPg::start(ThrowawayOptions::default())
-                .await
-                .expect("start throwaway postgres");
-            let template = pg
-                .create_database("engine_template")
-                .await
-                .expect("create template");
-            let pool = PgPool::connect(&template).await.expect("connect template");
-            sqlx::migrate!("../migrations")
-                .run(&pool)
-                .await
-                .expect("migrate template");
-            pool.close().await;
-            (pg, template)
-        })
-        .await
-}
+static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// A fresh, migrated database for one test.
 pub async fn fresh_pool() -> PgPool {
-    let (pg, _) = server().await;
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPool::connect(&pg.url()).await.expect("connect admin");
-    // Cloning a template needs it idle; retry briefly if another test is cloning at the same time.
-    for attempt in 0.. {
-        match sqlx::query(sqlx::AssertSqlSafe(format!(
-            "create database {name} template engine_template"
-        )))
-        .execute(&admin)
-        .await
-        {
-            Ok(_) => break,
-            Err(e) if attempt < 50 => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("create test database: {e}"),
-        }
-    }
-    admin.close().await;
+    let dbs = DATABASES
+        .get_or_init(|| async {
+            TestDatabases::start(&MIGRATOR)
+                .await
+                .expect("test databases")
+        })
+        .await;
     PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(10))
-        .connect(&pg.url_for(&name))
+        .connect(&dbs.fresh().await.expect("fresh database"))
         .await
         .expect("connect test database")
 }

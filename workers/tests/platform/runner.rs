@@ -885,32 +885,7 @@ async fn a_runner_killed_while_the_owner_is_asked_is_relaunched_with_the_answer_
     p.github.add_issue("acme/shop", 95, "task", &["run:dev"]);
     let run = start_dev_run(&p, 95, &["run:dev"]).await;
     // The tool call blocks: the Owner has been asked.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let request_id: Uuid = loop {
-        let id: Option<Uuid> = sqlx::query_scalar(
-            "select id from approvals where agent_run_id = $1 and state = 'requested'",
-        )
-        .bind(run)
-        .fetch_optional(&p.pool)
-        .await
-        .unwrap();
-        if let Some(id) = id {
-            break id;
-        }
-        if tokio::time::Instant::now() > deadline {
-            let r = p.wiring.client.get_run(run).await.unwrap();
-            let ev: Vec<_> = r
-                .events
-                .iter()
-                .map(|e| format!("{} {}", e.kind, e.detail))
-                .collect();
-            panic!(
-                "the question was never asked: {:?} {ev:#?}",
-                r.summary.status
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let request_id = asked_owner(&p, run).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     // kill -9 of the runner (and its codex): the pod is gone.
     let runner_pid =
@@ -1012,21 +987,7 @@ async fn codex_asks_the_owner_and_a_5s_budget_survives_an_8s_answer_through_the_
         setup_budget(script, true, Some(approval), Duration::from_secs(5)).await;
     p.github.add_issue("acme/shop", 96, "task", &["run:dev"]);
     let run = start_dev_run(&p, 96, &["run:dev"]).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let request_id: Uuid = loop {
-        let id: Option<Uuid> = sqlx::query_scalar(
-            "select id from approvals where agent_run_id = $1 and state = 'requested'",
-        )
-        .bind(run)
-        .fetch_optional(&p.pool)
-        .await
-        .unwrap();
-        if let Some(id) = id {
-            break id;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "codex never asked");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let request_id = asked_owner(&p, run).await;
     // The Owner takes 8 s: longer than the whole 5 s budget, which is paused meanwhile.
     tokio::time::sleep(Duration::from_secs(8)).await;
     let token = callback_token(&SigningKey::new(key), Audience::Approver, request_id);
@@ -1082,4 +1043,29 @@ async fn codex_asks_the_owner_and_a_5s_budget_survives_an_8s_answer_through_the_
         .unwrap();
     assert!(snapshots >= 1, "rollout snapshot stored with its sha256");
     p.stop().await;
+}
+
+/// Waits until the run's agent has asked the Owner (its approval request is open); its id.
+async fn asked_owner(p: &TestPlatform, run: Uuid) -> Uuid {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "select id from approvals where agent_run_id = $1 and state = 'requested'",
+        )
+        .bind(run)
+        .fetch_optional(&p.pool)
+        .await
+        .unwrap();
+        if let Some(id) = id {
+            return id;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let r = p.wiring.client.get_run(run).await.unwrap();
+            panic!(
+                "the agent never asked the Owner: {:?} {:?}",
+                r.summary.status, r.error
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

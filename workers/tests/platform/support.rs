@@ -4,10 +4,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, http::Request};
-use engine::{
-    Metrics, Worker, WorkerConfig,
-    throwaway::{ThrowawayOptions, ThrowawayPg},
-};
+use engine::{Metrics, Worker, WorkerConfig, test_database::TestDatabases};
 use serde_json::Value;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use tokio::sync::OnceCell;
@@ -22,47 +19,26 @@ use workflows::{
     store::directory::{self, NewProject, NewUser},
 };
 
-static SERVER: OnceCell<ThrowawayPg> = OnceCell::const_new();
-
 /// The webhook secret of test platforms.
 pub const SECRET: &str = "test-webhook-secret";
 /// The platform bot's login.
 pub const BOT: &str = "codex-bot";
 
+static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
 async fn fresh_pool() -> PgPool {
-    let pg = SERVER
+    let dbs = DATABASES
         .get_or_init(|| async {
-            let pg = ThrowawayPg::start(ThrowawayOptions::default())
+            TestDatabases::start(&MIGRATOR)
                 .await
-                .expect("start postgres");
-            let url = pg
-                .create_database("platform_template")
-                .await
-                .expect("template");
-            let pool = PgPool::connect(&url).await.expect("connect template");
-            sqlx::migrate!("../migrations")
-                .run(&pool)
-                .await
-                .expect("migrate");
-            pool.close().await;
-            pg
+                .expect("test databases")
         })
         .await;
-    let name = format!("p_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPool::connect(&pg.url()).await.expect("admin");
-    for attempt in 0.. {
-        let sql = format!("create database {name} template platform_template");
-        match sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await {
-            Ok(_) => break,
-            Err(_) if attempt < 100 => tokio::time::sleep(Duration::from_millis(20)).await,
-            Err(e) => panic!("create database: {e}"),
-        }
-    }
-    admin.close().await;
     PgPoolOptions::new()
         .max_connections(30)
         .acquire_timeout(Duration::from_secs(10))
-        .connect(&pg.url_for(&name))
+        .connect(&dbs.fresh().await.expect("fresh database"))
         .await
         .expect("connect")
 }

@@ -1,7 +1,7 @@
 //! Conformance of the `prompt_templates` store against a real Postgres with the real migrations:
 //! precedence and locale fallback here, versioning and validation in [`version`].
 
-use engine::throwaway::{ThrowawayOptions, ThrowawayPg};
+use engine::test_database::TestDatabases;
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -11,26 +11,20 @@ use crate::prompt::lookup::Source;
 
 mod version;
 
-static SERVER: OnceCell<ThrowawayPg> = OnceCell::const_new();
+static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 async fn pool() -> PgPool {
-    let pg = SERVER
+    let dbs = DATABASES
         .get_or_init(|| async {
-            ThrowawayPg::start(ThrowawayOptions::default())
+            TestDatabases::start(&MIGRATOR)
                 .await
-                .expect("start postgres")
+                .expect("test databases")
         })
         .await;
-    let url = pg
-        .create_database(&format!("p_{}", Uuid::new_v4().simple()))
+    PgPool::connect(&dbs.fresh().await.expect("fresh database"))
         .await
-        .expect("create database");
-    let pool = PgPool::connect(&url).await.expect("connect");
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .expect("migrate");
-    pool
+        .expect("connect")
 }
 
 async fn project(pool: &PgPool) -> Uuid {
