@@ -9,7 +9,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    Error, Registry, Result, Workflow,
+    Error, Result, Workflow,
+    error::db,
     store::{self, cron_schedule::Schedule},
 };
 
@@ -88,18 +89,13 @@ pub enum TerminateOutcome {
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(crate) pool: PgPool,
-    registry: Registry,
     config: ClientConfig,
 }
 
 impl Client {
-    /// A client over a pool, knowing the given workflow kinds.
-    pub fn new(pool: PgPool, registry: Registry, config: ClientConfig) -> Self {
-        Self {
-            pool,
-            registry,
-            config,
-        }
+    /// A client over a pool.
+    pub fn new(pool: PgPool, config: ClientConfig) -> Self {
+        Self { pool, config }
     }
 
     /// The pool this client uses.
@@ -107,38 +103,30 @@ impl Client {
         &self.pool
     }
 
-    /// Starts a typed workflow.
+    /// Starts a run of `W` with its input.
     pub async fn start<W: Workflow>(
         &self,
         input: &W::Input,
         options: StartOptions,
     ) -> Result<StartedRun> {
-        let input = serde_json::to_value(input).map_err(Error::Codec)?;
-        self.start_raw(W::KIND, input, options).await
+        self.start_with::<W>(&self.pool, input, options).await
     }
 
-    /// Starts a workflow by kind name with a JSON input, validated against the kind's input type.
-    pub async fn start_raw(
-        &self,
-        kind: &str,
-        input: Value,
-        options: StartOptions,
-    ) -> Result<StartedRun> {
-        self.start_raw_with(&self.pool, kind, input, options).await
-    }
-
-    /// Like [`Client::start_raw`], inside the caller's transaction (or on any executor), so a
-    /// caller can store its own record and enqueue the run atomically.
-    pub async fn start_raw_with<'e>(
+    /// Starts a run of `W` inside the caller's transaction (or on any executor), so a caller can
+    /// store its own record and enqueue the run atomically.
+    ///
+    /// A second start with the same idempotency key returns the first run (`created: false`) when
+    /// kind and input agree, and [`Error::IdempotencyConflict`] when they do not.
+    pub async fn start_with<'e, W: Workflow>(
         &self,
         executor: impl sqlx::PgExecutor<'e>,
-        kind: &str,
-        input: Value,
+        input: &W::Input,
         options: StartOptions,
     ) -> Result<StartedRun> {
-        self.validate(kind, &input)?;
-        if options
-            .concurrency
+        let input = serde_json::to_value(input).map_err(Error::Codec)?;
+        self.check_size(&input)?;
+        let mut concurrency = options.concurrency.clone();
+        if concurrency
             .iter()
             .any(|(key, limit)| *limit < 1 || key.is_empty())
         {
@@ -147,19 +135,26 @@ impl Client {
                 message: "keys must be non-empty and limits at least 1".into(),
             });
         }
-        let mut concurrency = options.concurrency.clone();
         concurrency.sort();
         concurrency.dedup_by(|a, b| a.0 == b.0);
         let (concurrency_keys, concurrency_limits): (Vec<String>, Vec<i32>) =
             concurrency.into_iter().unzip();
-        let budget_ms = options.budget.map(|b| b.as_millis().max(1) as i64);
+        let budget_ms = options
+            .budget
+            .map(|b| i64::try_from(b.as_millis().max(1)))
+            .transpose()
+            .map_err(|_| Error::InvalidOption {
+                name: "budget",
+                message: "too large".into(),
+            })?;
         let queue = options
             .queue
             .as_deref()
             .unwrap_or(&self.config.default_queue);
         let new = store::run::NewRun {
             id: Uuid::now_v7(),
-            kind,
+            kind: W::KIND,
+            code_version: W::VERSION,
             queue,
             input: &input,
             priority: options.priority,
@@ -169,39 +164,37 @@ impl Client {
             budget_ms,
             run_at: options.run_at,
         };
-        let (id, created) = store::run::start(executor, &new).await?;
-        Ok(StartedRun { id, created })
+        let started = store::run::start(executor, &new).await?;
+        if started.conflict {
+            return Err(Error::IdempotencyConflict {
+                key: options.idempotency_key.unwrap_or_default(),
+                run_id: started.id,
+            });
+        }
+        Ok(StartedRun {
+            id: started.id,
+            created: started.created,
+        })
     }
 
-    /// Starts many runs of one kind in one statement (no concurrency keys or budgets); returns how many
-    /// were created. For bulk loads and benchmarks.
-    pub async fn start_many_raw(
+    /// Starts many runs of `W` in one statement (no concurrency keys, budgets or idempotency keys);
+    /// returns how many were created. For bulk loads and benchmarks.
+    pub async fn start_many<W: Workflow>(
         &self,
-        kind: &str,
-        inputs: &[Value],
+        inputs: &[W::Input],
         queue: Option<&str>,
     ) -> Result<i64> {
         let queue = queue.unwrap_or(&self.config.default_queue);
         let mut rows = Vec::with_capacity(inputs.len());
         for input in inputs {
-            self.validate(kind, input)?;
-            rows.push(json!({ "id": Uuid::now_v7(), "kind": kind, "queue": queue, "input": input, "priority": 0 }));
+            let input = serde_json::to_value(input).map_err(Error::Codec)?;
+            self.check_size(&input)?;
+            rows.push(json!({
+                "id": Uuid::now_v7(), "kind": W::KIND, "code_version": W::VERSION,
+                "queue": queue, "input": input, "priority": 0,
+            }));
         }
         store::run::start_many(&self.pool, Value::Array(rows)).await
-    }
-
-    fn validate(&self, kind: &str, input: &Value) -> Result<()> {
-        let workflow = self
-            .registry
-            .get(kind)
-            .ok_or_else(|| Error::UnknownKind(kind.to_owned()))?;
-        self.check_size(input)?;
-        workflow
-            .validate(input)
-            .map_err(|message| Error::InvalidInput {
-                kind: kind.to_owned(),
-                message,
-            })
     }
 
     fn check_size(&self, value: &Value) -> Result<()> {
@@ -248,37 +241,109 @@ impl Client {
         }
     }
 
+    /// Takes a parked run out of parking once its cause is fixed (new code deployed, kind
+    /// registered): it is admitted again behind its concurrency keys and replays from its journal.
+    pub async fn retry(&self, run_id: Uuid) -> Result<RetryOutcome> {
+        let outcome = store::task::unpark(&self.pool, run_id, "operator").await?;
+        match outcome.as_str() {
+            "unparked" => Ok(RetryOutcome::Resumed),
+            "blocked" => Ok(RetryOutcome::Blocked),
+            "not_parked" => Ok(RetryOutcome::NotParked),
+            _ => Err(Error::RunNotFound(run_id)),
+        }
+    }
+
     /// Creates or replaces a cron schedule (6- or 7-field expression, seconds first, UTC): each tick
-    /// starts one run of `kind` with `input`, exactly once however many workers run.
-    pub async fn schedule(
+    /// starts one run of `W` with `input`, at most once however many workers run. Replacing a
+    /// schedule with the same expression keeps its next tick, so a restart never skips a due tick.
+    pub async fn schedule<W: Workflow>(
         &self,
         id: &str,
         expression: &str,
-        kind: &str,
-        input: Value,
-        queue: Option<&str>,
+        input: &W::Input,
+        options: ScheduleOptions,
     ) -> Result<()> {
-        self.validate(kind, &input)?;
-        let next_fire_at = next_tick(expression, Utc::now())?;
+        let input = serde_json::to_value(input).map_err(Error::Codec)?;
+        self.check_size(&input)?;
+        parse_cron(expression)?;
+        let (catch_up, tolerance_ms) = match options.catch_up {
+            CatchUp::FireOnce => ("fire_once", 60_000),
+            CatchUp::Skip { tolerance } => (
+                "skip",
+                i64::try_from(tolerance.as_millis())
+                    .unwrap_or(i64::MAX)
+                    .max(1),
+            ),
+        };
+        let mut tx = self.pool.begin().await.map_err(db("schedule begin"))?;
+        let next_fire_at = match store::cron_schedule::get_for_update(&mut *tx, id).await? {
+            Some((existing, _)) if existing.expression == expression => existing.next_fire_at,
+            Some((existing, now)) => next_tick(expression, existing.last_fired_at.unwrap_or(now))?,
+            None => next_tick(expression, store::run::now(&mut *tx).await?)?,
+        };
         let schedule = Schedule {
             id: id.to_owned(),
             expression: expression.to_owned(),
-            kind: kind.to_owned(),
-            queue: queue.unwrap_or(&self.config.default_queue).to_owned(),
+            kind: W::KIND.to_owned(),
+            code_version: i32::try_from(W::VERSION).unwrap_or(i32::MAX),
+            queue: options
+                .queue
+                .unwrap_or_else(|| self.config.default_queue.clone()),
             input,
             next_fire_at,
+            catch_up: catch_up.to_owned(),
+            tolerance_ms,
         };
-        store::cron_schedule::upsert(&self.pool, &schedule).await
+        store::cron_schedule::upsert(&mut *tx, &schedule).await?;
+        tx.commit().await.map_err(db("schedule commit"))
     }
+}
+
+/// How a cron schedule treats ticks missed while no worker ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatchUp {
+    /// Fire one run for all the missed ticks (the latest), with an event counting them.
+    #[default]
+    FireOnce,
+    /// Fire a tick only if it is late by at most `tolerance`; skipped ticks leave an event.
+    Skip {
+        /// How late a tick may fire.
+        tolerance: Duration,
+    },
+}
+
+/// How to schedule.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleOptions {
+    /// The queue of the runs (default: the client's default queue).
+    pub queue: Option<String>,
+    /// What to do with ticks missed while no worker ran.
+    pub catch_up: CatchUp,
+}
+
+/// What a retry of a parked run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOutcome {
+    /// It is ready again and replays from its journal.
+    Resumed,
+    /// It waits for a slot of its concurrency keys first.
+    Blocked,
+    /// It was not parked.
+    NotParked,
+}
+
+/// Parses a cron expression.
+pub(crate) fn parse_cron(expression: &str) -> Result<cron::Schedule> {
+    cron::Schedule::from_str(expression).map_err(|source| Error::InvalidCron {
+        expression: expression.to_owned(),
+        source,
+    })
 }
 
 /// The first tick of a cron expression strictly after `after`.
 pub(crate) fn next_tick(expression: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    let schedule = cron::Schedule::from_str(expression).map_err(|source| Error::InvalidCron {
-        expression: expression.to_owned(),
-        source,
-    })?;
-    schedule
+    parse_cron(expression)?
         .after(&after)
         .next()
         .ok_or_else(|| Error::InvalidOption {

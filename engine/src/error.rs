@@ -35,6 +35,14 @@ pub enum Error {
     /// The run does not exist.
     #[error("run {0} not found")]
     RunNotFound(uuid::Uuid),
+    /// A start reused the idempotency key of a run with another kind or input.
+    #[error("idempotency key {key:?} belongs to run {run_id}, of another kind or input")]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+        /// The run that holds it.
+        run_id: uuid::Uuid,
+    },
     /// A cron expression could not be parsed.
     #[error("invalid cron expression {expression:?}")]
     InvalidCron {

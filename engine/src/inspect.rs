@@ -20,6 +20,9 @@ pub enum RunStatus {
     Running,
     /// Waiting for a signal (or sleeping is Pending with a future task).
     Waiting,
+    /// Stopped until an operator retries or cancels it (its replay diverged from its journal, no
+    /// worker knows its kind, or its code is newer than any worker's); see `RunDetail::parked`.
+    Parked,
     /// Finished with an output.
     Succeeded,
     /// Finished with an error (after its cleanup).
@@ -37,6 +40,7 @@ impl RunStatus {
             RunStatus::Pending => "pending",
             RunStatus::Running => "running",
             RunStatus::Waiting => "waiting",
+            RunStatus::Parked => "parked",
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
@@ -49,6 +53,7 @@ impl RunStatus {
             ("pending", Some("leased")) => RunStatus::Running,
             ("pending", _) => RunStatus::Pending,
             ("waiting", _) => RunStatus::Waiting,
+            ("parked", _) => RunStatus::Parked,
             ("succeeded", _) => RunStatus::Succeeded,
             ("failed", _) => RunStatus::Failed,
             ("cancelled", _) => RunStatus::Cancelled,
@@ -117,6 +122,8 @@ pub struct RunPage {
 pub struct StepView {
     /// Position in the workflow.
     pub seq: i32,
+    /// What the entry records: `step`, `sleep`, `wait`, `now` or `uuid`.
+    pub kind: String,
     /// Step name.
     pub name: String,
     /// `succeeded` or `failed`.
@@ -183,6 +190,11 @@ pub struct RunDetail {
     pub output: Option<Value>,
     /// Error when failed, cancelled or timed out.
     pub error: Option<Value>,
+    /// Why the run is parked (`code`, `message`, and for a nondeterministic replay the `position`,
+    /// what the code `expected` and what the journal holds: `found`).
+    pub parked: Option<Value>,
+    /// The code version of its workflow kind that started it.
+    pub code_version: i32,
     /// Idempotency key.
     pub idempotency_key: Option<String>,
     /// Concurrency keys.
@@ -268,6 +280,7 @@ impl Client {
                 let finished_at: DateTime<Utc> = r.get("finished_at");
                 StepView {
                     seq: r.get("seq"),
+                    kind: r.get("kind"),
                     name: r.get("name"),
                     status: r.get("status"),
                     attempts: r.get("attempts"),
@@ -340,6 +353,8 @@ impl Client {
             input: row.get("input"),
             output: row.get("output"),
             error: row.get("error"),
+            parked: row.get("parked"),
+            code_version: row.get("code_version"),
             idempotency_key: row.get("idempotency_key"),
             concurrency_keys: row.get("concurrency_keys"),
             budget_ms: row.get("budget_ms"),

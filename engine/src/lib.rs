@@ -6,20 +6,26 @@
 //! The engine knows nothing of GitHub or Kubernetes; see `docs/architecture.md`.
 
 mod client;
+mod clock;
 mod context;
 mod error;
+mod hooks;
 mod inspect;
 mod metrics;
 mod retry;
 mod store;
-pub mod test_database;
-pub mod throwaway;
 mod worker;
 mod workflow;
 
-pub use client::{Client, ClientConfig, SignalOutcome, StartOptions, StartedRun, TerminateOutcome};
+pub use client::{
+    CatchUp, Client, ClientConfig, RetryOutcome, ScheduleOptions, SignalOutcome, StartOptions,
+    StartedRun, TerminateOutcome,
+};
+pub use clock::{Clock, SystemClock};
 pub use context::{StepContext, Wait, WaitOutcome, WorkflowContext};
 pub use error::{Error, Result, StepError, StepFailed, WorkflowError};
+#[doc(hidden)]
+pub use hooks::{Hook, Hooks, Poison};
 pub use inspect::{
     EventView, RunDetail, RunFilter, RunPage, RunStatus, RunSummary, StepView, WaitView,
 };

@@ -1,5 +1,6 @@
-//! Prometheus metrics of the engine: queue depth and oldest ready age per queue, claims, step
-//! latency, finished runs and lease rescues. Labels are bounded (queue, step name, status).
+//! Prometheus metrics of the engine: queue depth and oldest ready age per served queue, claims and
+//! claim polls, step latency, finished, parked and pruned runs, lease rescues, slot drift and the
+//! maintenance leader. Labels are bounded (queue, step name, status, reason).
 
 use std::{sync::atomic::AtomicU64, time::Duration};
 
@@ -26,6 +27,11 @@ pub struct Metrics {
     rescues: Counter,
     queue_depth: Family<Labels, Gauge>,
     queue_oldest_age: Family<Labels, Gauge<f64, AtomicU64>>,
+    claim_polls: Family<Labels, Counter>,
+    parked: Family<Labels, Counter>,
+    slot_drift: Counter,
+    pruned: Counter,
+    leader: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -72,8 +78,43 @@ impl Metrics {
             prometheus_client::registry::Unit::Seconds,
             queue_oldest_age.clone(),
         );
+        let claim_polls = Family::<Labels, Counter>::default();
+        let parked = Family::<Labels, Counter>::default();
+        let slot_drift = Counter::default();
+        let pruned = Counter::default();
+        let leader = Gauge::default();
+        registry.register(
+            "claim_polls",
+            "Claim queries made, per queue (a spinning claimer shows here)",
+            claim_polls.clone(),
+        );
+        registry.register(
+            "runs_parked",
+            "Runs parked, per reason (nondeterministic, unknown_kind, code_version_ahead)",
+            parked.clone(),
+        );
+        registry.register(
+            "slot_drift",
+            "Concurrency keys whose active count disagreed with the runs holding them, repaired",
+            slot_drift.clone(),
+        );
+        registry.register(
+            "runs_pruned",
+            "Finished runs deleted by retention",
+            pruned.clone(),
+        );
+        registry.register(
+            "maintenance_leader",
+            "1 while this process is the maintenance leader",
+            leader.clone(),
+        );
         Self {
             registry,
+            claim_polls,
+            parked,
+            slot_drift,
+            pruned,
+            leader,
             claims,
             step_duration,
             runs_finished,
@@ -116,6 +157,30 @@ impl Metrics {
 
     pub(crate) fn rescued(&self, n: u64) {
         self.rescues.inc_by(n);
+    }
+
+    pub(crate) fn claim_polled(&self, queue: &str) {
+        self.claim_polls
+            .get_or_create(&vec![("queue", queue.to_owned())])
+            .inc();
+    }
+
+    pub(crate) fn parked(&self, reason: &str) {
+        self.parked
+            .get_or_create(&vec![("reason", reason.to_owned())])
+            .inc();
+    }
+
+    pub(crate) fn slot_drift(&self, n: u64) {
+        self.slot_drift.inc_by(n);
+    }
+
+    pub(crate) fn pruned(&self, n: u64) {
+        self.pruned.inc_by(n);
+    }
+
+    pub(crate) fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
     }
 
     pub(crate) fn set_queue(&self, queue: &str, depth: i64, oldest_age_s: f64) {

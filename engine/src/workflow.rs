@@ -7,7 +7,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{RetryPolicy, StepError, WorkflowContext, WorkflowError};
+use crate::{Result, RetryPolicy, StepError, WorkflowContext, WorkflowError};
 
 /// A durable workflow: a deterministic function of checkpointed steps, plus a cleanup.
 ///
@@ -18,6 +18,11 @@ use crate::{RetryPolicy, StepError, WorkflowContext, WorkflowError};
 pub trait Workflow: Send + Sync + 'static {
     /// The persisted kind name.
     const KIND: &'static str;
+    /// The code version, stored on every run this code starts. Raise it when a change would replay
+    /// old runs differently; a worker never replays a run started by newer code than its own (it
+    /// hands the run back, and parks it after a bound), and a replay that finds history it does
+    /// not expect parks the run instead of failing it.
+    const VERSION: u32 = 1;
     /// The run's input.
     type Input: Serialize + DeserializeOwned + Send + 'static;
     /// The run's output.
@@ -81,35 +86,29 @@ impl EndReason {
 
 /// Type-erased workflow, as the worker runs it.
 pub(crate) trait ErasedWorkflow: Send + Sync {
-    fn validate(&self, input: &Value) -> Result<(), String>;
     fn run(
         self: Arc<Self>,
         ctx: WorkflowContext,
         input: Value,
-    ) -> BoxFuture<'static, Result<Value, WorkflowError>>;
+    ) -> BoxFuture<'static, std::result::Result<Value, WorkflowError>>;
     fn cleanup(
         self: Arc<Self>,
         run_id: Uuid,
         input: Value,
         reason: EndReason,
-    ) -> BoxFuture<'static, Result<(), StepError>>;
+    ) -> BoxFuture<'static, std::result::Result<(), StepError>>;
     fn cleanup_policy(&self) -> RetryPolicy;
+    fn version(&self) -> u32;
 }
 
 struct Erased<W>(W);
 
 impl<W: Workflow> ErasedWorkflow for Erased<W> {
-    fn validate(&self, input: &Value) -> Result<(), String> {
-        W::Input::deserialize(input)
-            .map(drop)
-            .map_err(|e| e.to_string())
-    }
-
     fn run(
         self: Arc<Self>,
         ctx: WorkflowContext,
         input: Value,
-    ) -> BoxFuture<'static, Result<Value, WorkflowError>> {
+    ) -> BoxFuture<'static, std::result::Result<Value, WorkflowError>> {
         async move {
             let input: W::Input = serde_json::from_value(input)?;
             let output = self.0.run(ctx, input).await?;
@@ -123,7 +122,7 @@ impl<W: Workflow> ErasedWorkflow for Erased<W> {
         run_id: Uuid,
         input: Value,
         reason: EndReason,
-    ) -> BoxFuture<'static, Result<(), StepError>> {
+    ) -> BoxFuture<'static, std::result::Result<(), StepError>> {
         async move {
             let input: W::Input = serde_json::from_value(input).map_err(StepError::terminal)?;
             self.0.cleanup(run_id, input, reason).await
@@ -134,9 +133,11 @@ impl<W: Workflow> ErasedWorkflow for Erased<W> {
     fn cleanup_policy(&self) -> RetryPolicy {
         self.0.cleanup_policy()
     }
-}
 
-use serde::Deserialize as _;
+    fn version(&self) -> u32 {
+        W::VERSION
+    }
+}
 
 /// The workflow kinds a client may start and a worker may run.
 #[derive(Clone, Default)]
@@ -150,15 +151,18 @@ impl Registry {
         Self::default()
     }
 
-    /// Adds a workflow kind (builder style).
-    pub fn with<W: Workflow>(mut self, workflow: W) -> Self {
-        self.register(workflow);
-        self
+    /// Adds a workflow kind (builder style); fails when its cleanup policy is invalid.
+    pub fn with<W: Workflow>(mut self, workflow: W) -> Result<Self> {
+        self.register(workflow)?;
+        Ok(self)
     }
 
     /// Adds a workflow kind; a later registration of the same kind replaces the earlier one.
-    pub fn register<W: Workflow>(&mut self, workflow: W) {
+    /// Fails when its cleanup policy is invalid, so a bad policy stops the worker at start.
+    pub fn register<W: Workflow>(&mut self, workflow: W) -> Result<()> {
+        workflow.cleanup_policy().validate()?;
         self.kinds.insert(W::KIND, Arc::new(Erased(workflow)));
+        Ok(())
     }
 
     /// Whether the kind is registered.
@@ -168,6 +172,19 @@ impl Registry {
 
     pub(crate) fn get(&self, kind: &str) -> Option<Arc<dyn ErasedWorkflow>> {
         self.kinds.get(kind).cloned()
+    }
+
+    /// Every registered kind with its code version.
+    pub(crate) fn versions(&self) -> Vec<(String, i32)> {
+        self.kinds
+            .iter()
+            .map(|(k, w)| {
+                (
+                    (*k).to_owned(),
+                    i32::try_from(w.version()).unwrap_or(i32::MAX),
+                )
+            })
+            .collect()
     }
 }
 

@@ -1,45 +1,28 @@
-//! The database a subcommand uses: `DATABASE_URL`, or a throwaway Postgres for `dev`.
+//! The database a subcommand uses: a pool over `DATABASE_URL` (or over the URL `dev` gives it).
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use engine::throwaway::{ThrowawayOptions, ThrowawayPg};
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use crate::config::Config;
 
-/// A connected pool, keeping the throwaway server (if any) alive as long as it lives.
-pub struct Database {
-    /// The pool.
-    pub pool: PgPool,
-    /// The throwaway server behind the pool; stopped and deleted on drop.
-    pub throwaway: Option<ThrowawayPg>,
+/// Connects to `DATABASE_URL`; fails with a clear message when it is not set.
+pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
+    let Some(url) = &config.database_url else {
+        bail!("DATABASE_URL is required for this subcommand");
+    };
+    connect_url(config, url.expose()).await
 }
 
-/// Connects to `DATABASE_URL`, or (when allowed) starts a throwaway Postgres with pgvector.
-pub async fn connect(config: &Config, allow_throwaway: bool) -> anyhow::Result<Database> {
-    let (url, throwaway) = match &config.database_url {
-        Some(url) => (url.expose().to_owned(), None),
-        None if allow_throwaway => {
-            let options = ThrowawayOptions {
-                bindir: config.pg_bindir.clone(),
-                ..ThrowawayOptions::default()
-            };
-            let pg = ThrowawayPg::start(options)
-                .await
-                .context("start a throwaway Postgres")?;
-            tracing::info!(port = pg.port(), bindir = %pg.bindir().display(), "throwaway Postgres started");
-            (pg.url(), Some(pg))
-        }
-        None => bail!("DATABASE_URL is required for this subcommand"),
-    };
-    let pool = PgPoolOptions::new()
+/// Connects to the given URL with the configured pool size.
+pub async fn connect_url(config: &Config, url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .connect(&url)
+        .connect(url)
         .await
-        .context("connect to Postgres (check DATABASE_URL)")?;
-    Ok(Database { pool, throwaway })
+        .context("connect to Postgres (check DATABASE_URL)")
 }
 
 /// Applies the embedded migrations.

@@ -5,7 +5,6 @@ pub mod api;
 pub mod cmd;
 pub mod config;
 pub mod database;
-pub mod fake_model;
 pub mod http;
 pub mod mcp;
 pub mod platform;

@@ -107,8 +107,8 @@ pub fn build_with(
         ..PlatformConfig::default()
     };
     let platform = Platform::new(pool.clone(), policy, github, settings, runtime);
-    let registry = platform.registry().with(crate::sample::SampleWorkflow);
-    let client = engine::Client::new(pool, registry.clone(), engine::ClientConfig::default());
+    let registry = platform.registry()?.with(crate::sample::SampleWorkflow)?;
+    let client = engine::Client::new(pool, engine::ClientConfig::default());
     platform.set_client(client.clone());
     Ok(Wiring {
         platform,

@@ -111,13 +111,13 @@ impl Platform {
             .expect("engine client set before workers start")
     }
 
-    /// Every domain workflow, for the worker and client registries.
-    pub fn registry(self: &Arc<Self>) -> engine::Registry {
+    /// Every domain workflow, for the worker's registry; fails on an invalid cleanup policy.
+    pub fn registry(self: &Arc<Self>) -> engine::Result<engine::Registry> {
         engine::Registry::new()
-            .with(crate::delivery::RouteDelivery::new(self.clone()))
-            .with(crate::stage::StageRun::new(self.clone()))
-            .with(crate::stage::ReleaseRuntime::new(self.clone()))
-            .with(crate::agent_label::AgentLabels::new(self.clone()))
+            .with(crate::delivery::RouteDelivery::new(self.clone()))?
+            .with(crate::stage::StageRun::new(self.clone()))?
+            .with(crate::stage::ReleaseRuntime::new(self.clone()))?
+            .with(crate::agent_label::AgentLabels::new(self.clone()))?
             .with(crate::approval::ApprovalFlow::new(self.clone()))
     }
 }

@@ -1,15 +1,11 @@
--- Starts many runs without concurrency keys in one statement; $1 is a jsonb array of
--- {id, kind, queue, input, priority, idempotency_key, budget_ms}. Duplicated keys are skipped.
+-- Starts many runs without concurrency keys or budgets in one statement; $1 is a jsonb array of
+-- {id, kind, code_version, queue, input, priority}. Returns how many were created.
 with input as (
     select * from jsonb_to_recordset($1) as x(
-        id uuid, kind text, queue text, input jsonb, priority smallint, idempotency_key text, budget_ms bigint)
+        id uuid, kind text, code_version int, queue text, input jsonb, priority smallint)
 ), run as (
-    insert into workflow_runs (id, kind, queue, input, priority, idempotency_key, budget_ms, active_since, deadline_at)
-    select id, kind, queue, input, priority, idempotency_key, budget_ms,
-           case when budget_ms is not null then now() end,
-           case when budget_ms is not null then now() + make_interval(secs => budget_ms / 1000.0) end
-    from input
-    on conflict (idempotency_key) do nothing
+    insert into workflow_runs (id, kind, code_version, queue, input, priority)
+    select id, kind, code_version, queue, input, priority from input
     returning id, queue, priority
 ), task as (
     insert into workflow_tasks (run_id, queue, priority, state)

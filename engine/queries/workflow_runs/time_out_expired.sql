@@ -5,5 +5,5 @@ from (
     where deadline_at <= now() and end_reason is null and status in ('pending', 'waiting')
     order by deadline_at
     limit $1
-    for update skip locked
+    for no key update skip locked
 ) due

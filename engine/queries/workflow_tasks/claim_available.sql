@@ -1,12 +1,26 @@
--- Claims up to $2 ready tasks of queue $1 for worker $3 with a lease of $4 seconds.
--- Every claim takes a fresh epoch; the run's kind and input come back in the same round trip.
-with picked as (
-    select run_id
+-- Claims up to $2 tasks of queue $1 for worker $3 with a lease of $4 seconds: ready tasks by priority
+-- and due timers, taken straight from the scheduled index by time (so a million future timers cost
+-- the claim nothing). Every claim takes a fresh epoch; the run's kind, code version, input, end
+-- reason and remaining budget (by the database clock) come back in the same round trip.
+with ready as (
+    select run_id, priority, run_at
     from workflow_tasks
-    where queue = $1 and state = 'ready' and run_at <= now()
+    where queue = $1 and state = 'ready'
     order by priority desc, run_at
     limit $2
     for update skip locked
+), due as (
+    select run_id, priority, run_at
+    from workflow_tasks
+    where queue = $1 and state = 'scheduled' and run_at <= now()
+    order by run_at
+    limit $2
+    for update skip locked
+), picked as (
+    select run_id
+    from (select * from ready union all select * from due) candidates
+    order by priority desc, run_at
+    limit $2
 ), claimed as (
     update workflow_tasks t
     set state = 'leased',
@@ -16,8 +30,11 @@ with picked as (
         updated_at = now()
     from picked
     where t.run_id = picked.run_id
-    returning t.run_id, t.queue, t.epoch, t.failed_seq, t.failed_attempts
+    returning t.run_id, t.queue, t.epoch, t.failed_seq, t.failed_attempts, t.skips
 )
-select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, r.kind, r.input, r.end_reason, r.deadline_at
+select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, c.skips,
+       r.kind, r.code_version, r.input, r.end_reason,
+       (extract(epoch from (r.deadline_at - now())) * 1000)::bigint as remaining_ms,
+       now() as db_now
 from claimed c
 join workflow_runs r on r.id = c.run_id

@@ -14,4 +14,4 @@ update workflow_tasks t
 set lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
 from held
 where t.run_id = held.run_id
-returning t.run_id, (select r.end_reason from workflow_runs r where r.id = t.run_id) as end_reason
+returning t.run_id, t.epoch, (select r.end_reason from workflow_runs r where r.id = t.run_id) as end_reason

@@ -1,2 +1,4 @@
--- The earliest future run_at of ready tasks in queue $1, so an idle claimer can sleep until then.
-select min(run_at) from workflow_tasks where queue = $1 and state = 'ready'
+-- Seconds until the first timer of queue $1 is due, by the database clock; none without timers.
+select extract(epoch from (min(run_at) - now()))::float8
+from workflow_tasks
+where queue = $1 and state = 'scheduled'

@@ -16,20 +16,6 @@ pub(crate) struct NewEvent<'a> {
     pub(crate) detail: Value,
 }
 
-/// Appends one event.
-pub(crate) async fn insert(e: impl PgExecutor<'_>, event: &NewEvent<'_>) -> Result<()> {
-    sqlx::query(include_str!("../../queries/flow_events/insert.sql"))
-        .bind(event.run_id)
-        .bind(event.kind)
-        .bind(event.step_seq)
-        .bind(event.attempt)
-        .bind(&event.detail)
-        .execute(e)
-        .await
-        .map_err(db("flow_event::insert"))?;
-    Ok(())
-}
-
 /// One run's events in order.
 pub(crate) async fn list_for_run(
     e: impl PgExecutor<'_>,
@@ -40,4 +26,55 @@ pub(crate) async fn list_for_run(
         .fetch_all(e)
         .await
         .map_err(db("flow_event::list_for_run"))
+}
+
+/// Appends one event for an attempt that still holds its lease; false when it does not.
+pub(crate) async fn insert_if_leased(
+    e: impl PgExecutor<'_>,
+    epoch: i64,
+    event: &NewEvent<'_>,
+) -> Result<bool> {
+    let done = sqlx::query(include_str!(
+        "../../queries/flow_events/insert_if_leased.sql"
+    ))
+    .bind(event.run_id)
+    .bind(epoch)
+    .bind(event.kind)
+    .bind(event.step_seq)
+    .bind(event.attempt)
+    .bind(&event.detail)
+    .execute(e)
+    .await
+    .map_err(db("flow_event::insert_if_leased"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Retention: deletes events without a run created before `before`, at most `limit`; returns how many.
+pub(crate) async fn prune_orphans(
+    e: impl PgExecutor<'_>,
+    before: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("../../queries/flow_events/prune_orphans.sql"))
+        .bind(before)
+        .bind(limit)
+        .execute(e)
+        .await
+        .map_err(db("flow_event::prune_orphans"))?;
+    Ok(done.rows_affected())
+}
+
+/// Appends an event that belongs to no run (cron, slot accounting).
+pub(crate) async fn insert_orphan(
+    e: impl PgExecutor<'_>,
+    kind: &str,
+    detail: &Value,
+) -> Result<()> {
+    sqlx::query(include_str!("../../queries/flow_events/insert_orphan.sql"))
+        .bind(kind)
+        .bind(detail)
+        .execute(e)
+        .await
+        .map_err(db("flow_event::insert_orphan"))?;
+    Ok(())
 }

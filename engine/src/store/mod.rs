@@ -2,6 +2,7 @@
 //! Each function takes its executor explicitly; fenced writes report whether the lease still held.
 
 pub(crate) mod cron_schedule;
+pub(crate) mod engine_leader;
 pub(crate) mod flow_event;
 pub(crate) mod run;
 pub(crate) mod signal;
@@ -36,9 +37,42 @@ impl StepStatus {
     }
 }
 
-/// A step as stored in the history and returned on replay.
+/// What a journal entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryKind {
+    Step,
+    Sleep,
+    Wait,
+    Now,
+    Uuid,
+}
+
+impl EntryKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Step => "step",
+            EntryKind::Sleep => "sleep",
+            EntryKind::Wait => "wait",
+            EntryKind::Now => "now",
+            EntryKind::Uuid => "uuid",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "sleep" => EntryKind::Sleep,
+            "wait" => EntryKind::Wait,
+            "now" => EntryKind::Now,
+            "uuid" => EntryKind::Uuid,
+            _ => EntryKind::Step,
+        }
+    }
+}
+
+/// A journal entry (a step, sleep, wait, or recorded clock or id) as stored and replayed.
 #[derive(Debug, Clone)]
 pub(crate) struct StepRecord {
+    pub(crate) kind: EntryKind,
     pub(crate) name: String,
     pub(crate) status: StepStatus,
     pub(crate) output: Option<Value>,

@@ -12,6 +12,7 @@ use crate::error::{Result, db};
 pub(crate) struct NewRun<'a> {
     pub(crate) id: Uuid,
     pub(crate) kind: &'a str,
+    pub(crate) code_version: u32,
     pub(crate) queue: &'a str,
     pub(crate) input: &'a Value,
     pub(crate) priority: i16,
@@ -22,11 +23,22 @@ pub(crate) struct NewRun<'a> {
     pub(crate) run_at: Option<DateTime<Utc>>,
 }
 
-/// Starts one run; returns its id and whether it was created now (false: idempotent hit).
-pub(crate) async fn start(e: impl PgExecutor<'_>, r: &NewRun<'_>) -> Result<(Uuid, bool)> {
+/// What a start did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Started {
+    pub(crate) id: Uuid,
+    /// False when the idempotency key returned an existing run.
+    pub(crate) created: bool,
+    /// The existing run has another kind or input.
+    pub(crate) conflict: bool,
+}
+
+/// Starts one run, or finds the run of its idempotency key.
+pub(crate) async fn start(e: impl PgExecutor<'_>, r: &NewRun<'_>) -> Result<Started> {
     let row = sqlx::query(include_str!("../../queries/workflow_runs/start.sql"))
         .bind(r.id)
         .bind(r.kind)
+        .bind(i32::try_from(r.code_version).unwrap_or(i32::MAX))
         .bind(r.queue)
         .bind(r.input)
         .bind(r.priority)
@@ -38,7 +50,11 @@ pub(crate) async fn start(e: impl PgExecutor<'_>, r: &NewRun<'_>) -> Result<(Uui
         .fetch_one(e)
         .await
         .map_err(db("run::start"))?;
-    Ok((row.get("run_id"), row.get("created")))
+    Ok(Started {
+        id: row.get("run_id"),
+        created: row.get("created"),
+        conflict: row.get("conflict"),
+    })
 }
 
 /// Starts many runs without concurrency keys; `rows` is a JSON array (see the query). Returns how many.
@@ -67,23 +83,53 @@ pub(crate) async fn terminate(
         .map_err(db("run::terminate"))
 }
 
-/// Marks the run failing under the attempt's lease; false when the lease is gone or it already ends.
-pub(crate) async fn fail_if_leased(
+/// What the attempt's own end of its run found (see `engine_end_if_leased`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// The run ends for this reason (the given one, or an earlier one): run its cleanup.
+    Reason(String),
+    /// The run has no end reason (only when reading).
+    None,
+    /// A timeout whose deadline has not passed by the database clock.
+    NotDue,
+    /// The attempt no longer holds the lease.
+    LeaseLost,
+}
+
+/// Ends the run for `reason` under the attempt's lease (`None` only reads the end reason).
+pub(crate) async fn end_if_leased(
     e: impl PgExecutor<'_>,
     run_id: Uuid,
     epoch: i64,
-    error: &Value,
-) -> Result<bool> {
-    let done = sqlx::query(include_str!(
-        "../../queries/workflow_runs/fail_if_leased.sql"
+    reason: Option<&str>,
+    detail: &Value,
+) -> Result<Ending> {
+    let outcome: String = sqlx::query_scalar(include_str!(
+        "../../queries/workflow_runs/end_if_leased.sql"
     ))
     .bind(run_id)
     .bind(epoch)
-    .bind(error)
-    .execute(e)
+    .bind(reason)
+    .bind(detail)
+    .fetch_one(e)
     .await
-    .map_err(db("run::fail_if_leased"))?;
-    Ok(done.rows_affected() == 1)
+    .map_err(db("run::end_if_leased"))?;
+    Ok(match outcome.as_str() {
+        "lease_lost" => Ending::LeaseLost,
+        "none" => Ending::None,
+        "not_due" => Ending::NotDue,
+        _ => Ending::Reason(outcome),
+    })
+}
+
+/// Locks the run rows of the given runs in id order (the first lock of a completer flush).
+pub(crate) async fn lock_many(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Result<()> {
+    sqlx::query(include_str!("../../queries/workflow_runs/lock_many.sql"))
+        .bind(run_ids)
+        .fetch_all(e)
+        .await
+        .map_err(db("run::lock_many"))?;
+    Ok(())
 }
 
 /// Terminates runs whose budget is spent; returns their ids.
@@ -157,4 +203,21 @@ pub(crate) async fn prune_finished(
     .fetch_one(e)
     .await
     .map_err(db("run::prune_finished"))
+}
+
+/// The runs among `run_ids` that are ending.
+pub(crate) async fn ending_among(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    sqlx::query_scalar(include_str!("../../queries/workflow_runs/ending_among.sql"))
+        .bind(run_ids)
+        .fetch_all(e)
+        .await
+        .map_err(db("run::ending_among"))
+}
+
+/// The database clock.
+pub(crate) async fn now(e: impl PgExecutor<'_>) -> Result<DateTime<Utc>> {
+    sqlx::query_scalar(include_str!("../../queries/workflow_runs/now.sql"))
+        .fetch_one(e)
+        .await
+        .map_err(db("run::now"))
 }

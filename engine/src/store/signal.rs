@@ -1,6 +1,5 @@
 //! Queries on `workflow_signals` and `workflow_waits`.
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgExecutor, Row, postgres::PgRow};
 use uuid::Uuid;
@@ -15,7 +14,8 @@ pub(crate) struct WaitParams<'a> {
     pub(crate) seq: i32,
     pub(crate) signal: &'a str,
     pub(crate) pausing: bool,
-    pub(crate) deadline: Option<DateTime<Utc>>,
+    /// Gives up this long after the wait first begins (database clock).
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 /// What a wait found.
@@ -24,6 +24,10 @@ pub(crate) enum WaitResult {
     Signalled(Value),
     Deadline,
     Waiting,
+    /// The run is ending: the lease is kept, run the cleanup.
+    Ending,
+    /// The wait stored at this position is for another signal or pausing flag (what was found).
+    Mismatch(Value),
     LeaseLost,
 }
 
@@ -35,7 +39,10 @@ pub(crate) async fn wait(e: impl PgExecutor<'_>, p: &WaitParams<'_>) -> Result<W
         .bind(p.seq)
         .bind(p.signal)
         .bind(p.pausing)
-        .bind(p.deadline)
+        .bind(
+            p.timeout
+                .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
+        )
         .fetch_one(e)
         .await
         .map_err(db("signal::wait"))?;
@@ -47,6 +54,11 @@ pub(crate) async fn wait(e: impl PgExecutor<'_>, p: &WaitParams<'_>) -> Result<W
         ),
         "deadline" => WaitResult::Deadline,
         "waiting" => WaitResult::Waiting,
+        "ending" => WaitResult::Ending,
+        "mismatch" => WaitResult::Mismatch(
+            row.get::<Option<Value>, _>("payload")
+                .unwrap_or(Value::Null),
+        ),
         _ => WaitResult::LeaseLost,
     })
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
-use super::{StepRecord, StepStatus};
+use super::{EntryKind, StepRecord, StepStatus};
 use crate::error::{Result, db};
 
 /// A step output to commit under an attempt's lease.
@@ -21,51 +21,33 @@ pub(crate) struct NewStep {
     pub(crate) started_at: DateTime<Utc>,
 }
 
-/// Commits many steps in one statement; returns the run ids whose lease still held.
+/// Commits many steps in one statement; returns the (run, epoch) of those whose lease still held.
 pub(crate) async fn insert_if_leased_many<'a>(
     e: impl PgExecutor<'_>,
     steps: impl IntoIterator<Item = &'a NewStep>,
-) -> Result<Vec<Uuid>> {
+) -> Result<std::collections::HashSet<(Uuid, i64)>> {
     let rows: Vec<Value> = steps
         .into_iter()
         .map(|s| {
             json!({
-                "run_id": s.run_id, "epoch": s.epoch, "seq": s.seq, "name": s.record.name,
+                "run_id": s.run_id, "epoch": s.epoch, "seq": s.seq, "kind": s.record.kind.as_str(),
+                "name": s.record.name,
                 "status": s.record.status.as_str(), "output": s.record.output, "error": s.record.error,
                 "attempts": s.attempts, "started_at": s.started_at,
             })
         })
         .collect();
-    sqlx::query_scalar(include_str!(
+    let rows = sqlx::query(include_str!(
         "../../queries/workflow_steps/insert_if_leased_many.sql"
     ))
     .bind(Value::Array(rows))
     .fetch_all(e)
     .await
-    .map_err(db("step::insert_if_leased_many"))
-}
-
-/// Commits one succeeded step under the lease; false when the lease is gone.
-pub(crate) async fn insert_if_leased(
-    e: impl PgExecutor<'_>,
-    run_id: Uuid,
-    epoch: i64,
-    seq: i32,
-    name: &str,
-    output: &Value,
-) -> Result<bool> {
-    let done = sqlx::query(include_str!(
-        "../../queries/workflow_steps/insert_if_leased.sql"
-    ))
-    .bind(run_id)
-    .bind(epoch)
-    .bind(seq)
-    .bind(name)
-    .bind(output)
-    .execute(e)
-    .await
-    .map_err(db("step::insert_if_leased"))?;
-    Ok(done.rows_affected() == 1)
+    .map_err(db("step::insert_if_leased_many"))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get("run_id"), r.get("epoch")))
+        .collect())
 }
 
 /// The step histories of the given runs, keyed by run and seq.
@@ -86,6 +68,7 @@ pub(crate) async fn list_for_runs(
         out.entry(row.get("run_id")).or_default().insert(
             row.get("seq"),
             StepRecord {
+                kind: EntryKind::parse(row.get("kind")),
                 name: row.get("name"),
                 status: StepStatus::parse(&status),
                 output: row.get("output"),

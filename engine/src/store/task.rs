@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sqlx::{PgExecutor, PgPool, Row};
+use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
-use super::flow_event::{self, NewEvent};
+use super::flow_event::NewEvent;
 use crate::error::{Result, db};
 
 /// A task this worker now holds.
@@ -16,10 +16,15 @@ pub(crate) struct Claimed {
     pub(crate) epoch: i64,
     pub(crate) failed_seq: Option<i32>,
     pub(crate) failed_attempts: i32,
+    pub(crate) skips: i32,
     pub(crate) kind: String,
+    pub(crate) code_version: i32,
     pub(crate) input: Value,
     pub(crate) end_reason: Option<String>,
-    pub(crate) deadline_at: Option<DateTime<Utc>>,
+    /// Budget left when claimed, by the database clock; none without a running budget.
+    pub(crate) remaining_ms: Option<i64>,
+    /// The database's clock when the claim was made.
+    pub(crate) db_now: DateTime<Utc>,
 }
 
 /// What to claim.
@@ -31,7 +36,7 @@ pub(crate) struct ClaimParams<'a> {
     pub(crate) lease_secs: f64,
 }
 
-/// Claims up to `limit` ready tasks with `for update skip locked`.
+/// Claims up to `limit` ready or due tasks with `for update skip locked`.
 pub(crate) async fn claim_available(
     e: impl PgExecutor<'_>,
     p: &ClaimParams<'_>,
@@ -54,20 +59,23 @@ pub(crate) async fn claim_available(
             epoch: r.get("epoch"),
             failed_seq: r.get("failed_seq"),
             failed_attempts: r.get("failed_attempts"),
+            skips: r.get("skips"),
             kind: r.get("kind"),
+            code_version: r.get("code_version"),
             input: r.get("input"),
             end_reason: r.get("end_reason"),
-            deadline_at: r.get("deadline_at"),
+            remaining_ms: r.get("remaining_ms"),
+            db_now: r.get("db_now"),
         })
         .collect())
 }
 
-/// Extends held leases; returns (run_id, end_reason) of those still held.
+/// Extends held leases; returns ((run_id, epoch), end_reason) of those still held.
 pub(crate) async fn extend_lease_many(
     e: impl PgExecutor<'_>,
     leases: &[(Uuid, i64)],
     lease_secs: f64,
-) -> Result<Vec<(Uuid, Option<String>)>> {
+) -> Result<Vec<((Uuid, i64), Option<String>)>> {
     let (ids, epochs): (Vec<Uuid>, Vec<i64>) = leases.iter().copied().unzip();
     let rows = sqlx::query(include_str!(
         "../../queries/workflow_tasks/extend_lease_many.sql"
@@ -80,83 +88,96 @@ pub(crate) async fn extend_lease_many(
     .map_err(db("task::extend_lease_many"))?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.get("run_id"), r.get("end_reason")))
+        .map(|r| ((r.get("run_id"), r.get("epoch")), r.get("end_reason")))
         .collect())
+}
+
+/// Why a leased task is handed back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReleaseMode {
+    /// A step failed and is retried after backoff.
+    Retry,
+    /// A durable sleep.
+    Sleep,
+    /// This worker cannot run the run (kind unknown here, code newer): handed back for later.
+    Skip,
+    /// The cleanup failed and is retried after backoff.
+    CleanupRetry,
+    /// This worker is shutting down: the run is due again at once.
+    Handback,
+}
+
+impl ReleaseMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReleaseMode::Retry => "retry",
+            ReleaseMode::Sleep => "sleep",
+            ReleaseMode::Skip => "skip",
+            ReleaseMode::CleanupRetry => "cleanup_retry",
+            ReleaseMode::Handback => "handback",
+        }
+    }
 }
 
 /// How to hand a leased task back.
 #[derive(Debug, Clone)]
-pub(crate) struct ReleaseParams {
+pub(crate) struct ReleaseParams<'a> {
     pub(crate) run_id: Uuid,
     pub(crate) epoch: i64,
-    pub(crate) run_at: DateTime<Utc>,
+    pub(crate) mode: ReleaseMode,
+    /// Due after this long (database clock); ignored when `run_at` is set.
+    pub(crate) delay: std::time::Duration,
+    /// Due at this instant (a replayed sleep's recorded wake-up).
+    pub(crate) run_at: Option<DateTime<Utc>>,
     pub(crate) failed_seq: Option<i32>,
     pub(crate) failed_attempts: i32,
+    /// Records a sleep at this position, with its wake-up, in the same transaction.
+    pub(crate) sleep_seq: Option<i32>,
+    pub(crate) event: Option<NewEvent<'a>>,
 }
 
-/// Hands a leased task back as ready; false when the lease was already gone.
-pub(crate) async fn release_if_leased(e: impl PgExecutor<'_>, p: &ReleaseParams) -> Result<bool> {
-    let done = sqlx::query(include_str!(
-        "../../queries/workflow_tasks/release_if_leased.sql"
-    ))
-    .bind(p.run_id)
-    .bind(p.epoch)
-    .bind(p.run_at)
-    .bind(p.failed_seq)
-    .bind(p.failed_attempts)
-    .execute(e)
-    .await
-    .map_err(db("task::release_if_leased"))?;
-    Ok(done.rows_affected() == 1)
+/// What a release did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Released {
+    /// Handed back; due at this instant.
+    Due(DateTime<Utc>),
+    /// The run is ending: the lease is kept so the attempt runs the cleanup now.
+    Ending,
+    /// The lease was already gone.
+    LeaseLost,
 }
 
-/// Releases the task and appends an audit event in one transaction.
-pub(crate) async fn release_with_event(
-    pool: &PgPool,
-    p: &ReleaseParams,
-    event: &NewEvent<'_>,
-) -> Result<bool> {
-    let mut tx = pool
-        .begin()
+/// Hands a leased task back (see `engine_release`).
+pub(crate) async fn release(e: impl PgExecutor<'_>, p: &ReleaseParams<'_>) -> Result<Released> {
+    let delay_ms = i64::try_from(p.delay.as_millis()).unwrap_or(i64::MAX);
+    let step = p
+        .sleep_seq
+        .map(|seq| json!({ "seq": seq, "kind": "sleep", "name": "sleep" }));
+    let event = p.event.as_ref().map(|ev| {
+        json!({ "kind": ev.kind, "step_seq": ev.step_seq, "attempt": ev.attempt, "detail": ev.detail })
+    });
+    let row = sqlx::query(include_str!("../../queries/workflow_tasks/release.sql"))
+        .bind(p.run_id)
+        .bind(p.epoch)
+        .bind(p.mode.as_str())
+        .bind(delay_ms)
+        .bind(p.run_at)
+        .bind(p.failed_seq)
+        .bind(p.failed_attempts)
+        .bind(step)
+        .bind(event)
+        .fetch_one(e)
         .await
-        .map_err(db("task::release_with_event begin"))?;
-    if !release_if_leased(&mut *tx, p).await? {
-        return Ok(false);
-    }
-    flow_event::insert(&mut *tx, event).await?;
-    tx.commit()
-        .await
-        .map_err(db("task::release_with_event commit"))?;
-    Ok(true)
+        .map_err(db("task::release"))?;
+    let outcome: String = row.get("outcome");
+    Ok(match outcome.as_str() {
+        "released" => Released::Due(row.get("run_at")),
+        "ending" => Released::Ending,
+        _ => Released::LeaseLost,
+    })
 }
 
-/// Records a sleep (when first reached) and releases the task until it is due, in one transaction.
-pub(crate) async fn release_for_sleep(
-    pool: &PgPool,
-    p: &ReleaseParams,
-    seq: i32,
-    record: Option<Value>,
-) -> Result<bool> {
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(db("task::release_for_sleep begin"))?;
-    if let Some(output) = record
-        && !super::step::insert_if_leased(&mut *tx, p.run_id, p.epoch, seq, "sleep", &output)
-            .await?
-    {
-        return Ok(false);
-    }
-    if !release_if_leased(&mut *tx, p).await? {
-        return Ok(false);
-    }
-    tx.commit()
-        .await
-        .map_err(db("task::release_for_sleep commit"))?;
-    Ok(true)
-}
-
-/// A run to finish under its lease.
+/// A run to finish under its lease: `succeeded`, or its end reason after its cleanup.
 #[derive(Debug, Clone)]
 pub(crate) struct Completion {
     pub(crate) run_id: Uuid,
@@ -166,11 +187,24 @@ pub(crate) struct Completion {
     pub(crate) error: Option<Value>,
 }
 
-/// Finishes many runs in one statement; returns (run_id, concurrency_keys) of those whose lease held.
+/// What became of one completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Completed {
+    /// The run is finished; these are the keys whose slots it held.
+    Finished(Vec<String>),
+    /// An end reason was set meanwhile: the lease is kept, run the cleanup for it.
+    Ending(String),
+    /// It succeeded after its budget ran out: the lease is kept, time it out.
+    Overdue,
+    /// The lease was gone.
+    LeaseLost,
+}
+
+/// Finishes many runs in one statement; the caller holds their run rows, then their task rows.
 pub(crate) async fn complete_if_leased_many<'a>(
     e: impl PgExecutor<'_>,
     done: impl IntoIterator<Item = &'a Completion>,
-) -> Result<Vec<(Uuid, Vec<String>)>> {
+) -> Result<Vec<((Uuid, i64), Completed)>> {
     let rows: Vec<Value> = done
         .into_iter()
         .map(|c| json!({ "run_id": c.run_id, "epoch": c.epoch, "status": c.status, "output": c.output, "error": c.error }))
@@ -184,13 +218,28 @@ pub(crate) async fn complete_if_leased_many<'a>(
     .map_err(db("task::complete_if_leased_many"))?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.get("id"), r.get("concurrency_keys")))
+        .map(|r| {
+            let outcome: String = r.get("outcome");
+            let completed = match outcome.as_str() {
+                "finished" => Completed::Finished(r.get("held_keys")),
+                "ending" => {
+                    Completed::Ending(r.get::<Option<String>, _>("end_reason").unwrap_or_default())
+                }
+                "overdue" => Completed::Overdue,
+                _ => Completed::LeaseLost,
+            };
+            ((r.get("run_id"), r.get("epoch")), completed)
+        })
         .collect())
 }
 
-/// Ready depth and oldest ready age (seconds) per queue.
-pub(crate) async fn queue_stats(e: impl PgExecutor<'_>) -> Result<Vec<(String, i64, f64)>> {
+/// Ready depth and oldest due age (seconds) of the given queues; queues with nothing due are absent.
+pub(crate) async fn queue_stats(
+    e: impl PgExecutor<'_>,
+    queues: &[String],
+) -> Result<Vec<(String, i64, f64)>> {
     let rows = sqlx::query(include_str!("../../queries/workflow_tasks/queue_stats.sql"))
+        .bind(queues)
         .fetch_all(e)
         .await
         .map_err(db("task::queue_stats"))?;
@@ -232,8 +281,8 @@ pub(crate) async fn rescue_expired(
         .collect())
 }
 
-/// The earliest run_at among ready tasks of a queue.
-pub(crate) async fn wake_up(e: impl PgExecutor<'_>, queue: &str) -> Result<Option<DateTime<Utc>>> {
+/// How long until the first timer of a queue is due (database clock); none without timers.
+pub(crate) async fn wake_up(e: impl PgExecutor<'_>, queue: &str) -> Result<Option<f64>> {
     sqlx::query_scalar(include_str!("../../queries/workflow_tasks/wake_up.sql"))
         .bind(queue)
         .fetch_one(e)
@@ -241,7 +290,7 @@ pub(crate) async fn wake_up(e: impl PgExecutor<'_>, queue: &str) -> Result<Optio
         .map_err(db("task::wake_up"))
 }
 
-/// Locks the tasks of the given runs in run_id order (the first statement of a completer flush).
+/// Locks the tasks of the given runs in run_id order.
 pub(crate) async fn lock_many(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Result<()> {
     sqlx::query(include_str!("../../queries/workflow_tasks/lock_many.sql"))
         .bind(run_ids)
@@ -249,4 +298,75 @@ pub(crate) async fn lock_many(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Resul
         .await
         .map_err(db("task::lock_many"))?;
     Ok(())
+}
+
+/// Parks a run under the attempt's lease; false when the lease was gone.
+pub(crate) async fn park(
+    e: impl PgExecutor<'_>,
+    run_id: Uuid,
+    epoch: i64,
+    detail: &Value,
+) -> Result<bool> {
+    let outcome: String = sqlx::query_scalar(include_str!("../../queries/workflow_tasks/park.sql"))
+        .bind(run_id)
+        .bind(epoch)
+        .bind(detail)
+        .fetch_one(e)
+        .await
+        .map_err(db("task::park"))?;
+    Ok(outcome == "parked")
+}
+
+/// Takes a run out of parking; returns the `engine_unpark` outcome.
+pub(crate) async fn unpark(e: impl PgExecutor<'_>, run_id: Uuid, reason: &str) -> Result<String> {
+    sqlx::query_scalar(include_str!("../../queries/workflow_tasks/unpark.sql"))
+        .bind(run_id)
+        .bind(reason)
+        .fetch_one(e)
+        .await
+        .map_err(db("task::unpark"))
+}
+
+/// Unparks runs parked for an unknown kind or newer code once these kinds (at these versions) are
+/// known; returns how many.
+pub(crate) async fn unpark_known(
+    e: impl PgExecutor<'_>,
+    kinds: &[(String, i32)],
+    limit: i64,
+) -> Result<usize> {
+    let (names, versions): (Vec<String>, Vec<i32>) = kinds.iter().cloned().unzip();
+    let rows = sqlx::query(include_str!(
+        "../../queries/workflow_tasks/unpark_known.sql"
+    ))
+    .bind(names)
+    .bind(versions)
+    .bind(limit)
+    .fetch_all(e)
+    .await
+    .map_err(db("task::unpark_known"))?;
+    Ok(rows.len())
+}
+
+/// One key whose active count disagreed with the tasks holding its slots, now repaired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SlotDrift {
+    pub(crate) key: String,
+    pub(crate) recorded: i32,
+    pub(crate) actual: i32,
+}
+
+/// Compares every key's active count with the tasks holding it and repairs drift.
+pub(crate) async fn check_slots(e: impl PgExecutor<'_>) -> Result<Vec<SlotDrift>> {
+    let rows = sqlx::query(include_str!("../../queries/workflow_tasks/check_slots.sql"))
+        .fetch_all(e)
+        .await
+        .map_err(db("task::check_slots"))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SlotDrift {
+            key: r.get("key"),
+            recorded: r.get("recorded"),
+            actual: r.get("actual"),
+        })
+        .collect())
 }

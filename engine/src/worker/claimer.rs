@@ -4,7 +4,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -55,6 +54,8 @@ pub(crate) async fn run(
             worker: &services.config.worker_id,
             lease_secs: services.config.lease.as_secs_f64(),
         };
+        services.metrics.claim_polled(&queue);
+        let sent = services.local_now();
         let claimed = match store::task::claim_available(&services.pool, &params).await {
             Ok(c) => c,
             Err(e) => {
@@ -67,9 +68,21 @@ pub(crate) async fn run(
             }
         };
         backlog = claimed.len() == want;
-        if !claimed.is_empty() {
+        if let Some(first) = claimed.first() {
+            services.observe_db_clock(first.db_now, sent, services.local_now());
             services.metrics.claimed(&queue, claimed.len() as u64);
             let ids: Vec<uuid::Uuid> = claimed.iter().map(|c| c.run_id).collect();
+            services.config.hooks.after_claim(ids.clone()).await;
+            // Registered before anything else can await: a cancel notice that arrived since the
+            // claim is waiting in the table and applies now.
+            let registered: Vec<_> = claimed
+                .iter()
+                .map(|c| {
+                    let cancel = tokio_util::sync::CancellationToken::new();
+                    let registration = services.register((c.run_id, c.epoch), cancel.clone());
+                    (cancel, registration)
+                })
+                .collect();
             let mut histories = match store::step::list_for_runs(&services.pool, &ids).await {
                 Ok(h) => h,
                 Err(e) => {
@@ -78,12 +91,14 @@ pub(crate) async fn run(
                     continue;
                 }
             };
-            for (task, permit) in claimed.into_iter().zip(permits.drain(..)) {
+            for ((task, (cancel, registration)), permit) in
+                claimed.into_iter().zip(registered).zip(permits.drain(..))
+            {
                 let history = histories.remove(&task.run_id).unwrap_or_default();
                 let services = services.clone();
                 let wakeup = wakeup.clone();
                 tracker.spawn(async move {
-                    executor::execute(services, task, history).await;
+                    executor::execute(services, task, history, cancel, registration).await;
                     drop(permit);
                     wakeup.notify_one();
                 });
@@ -93,13 +108,14 @@ pub(crate) async fn run(
         if backlog {
             continue;
         }
-        // Idle: sleep until notified, until the next timer of this queue is due, or until the poll.
+        // Idle: sleep until notified, until the next timer of this queue is due (by the database
+        // clock, so a process clock ahead of it cannot make this loop spin), or until the poll.
         let next_due = store::task::wake_up(&services.pool, &queue)
             .await
             .ok()
             .flatten();
         let nap = next_due
-            .map(|at| (at - Utc::now()).to_std().unwrap_or_default().min(poll))
+            .map(|secs| Duration::from_secs_f64(secs.clamp(0.001, poll.as_secs_f64())))
             .unwrap_or(poll);
         tokio::select! {
             _ = wakeup.notified() => {}

@@ -1,23 +1,80 @@
 //! Batched, fenced outcome writes: step outputs and run completions from many attempts are
 //! committed together in one transaction (group commit), each accepted only while its lease holds.
+//!
+//! A batch is bounded by count and by bytes. A flush that fails for a transient reason (conflict,
+//! lost connection) is retried with backoff, a bounded number of times; one that fails on its data
+//! is bisected until the operation that cannot be stored is alone, and only that operation fails,
+//! so no innocent run is re-executed.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::{
-    Metrics, Result,
+    Hooks, Metrics, Result,
     error::db,
     store::{
+        run,
         step::{self, NewStep},
-        task::{self, Completion},
+        task::{self, Completed, Completion},
     },
 };
 
+/// What became of a step output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StepCommit {
+    /// Committed under the attempt's lease.
+    Committed,
+    /// The lease was gone; nothing was written.
+    LeaseLost,
+    /// The database refused this output (why); the other outputs of its batch were committed.
+    Unstorable(String),
+}
+
+/// What became of a completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FinishCommit {
+    /// Written (or refused) as the store says.
+    Done(Completed),
+    /// The database refused this output (why).
+    Unstorable(String),
+}
+
+/// A failed flush, as the attempt sees it: it abandons the attempt, which is rescued later.
+pub(crate) type FlushError = String;
+
 enum Op {
-    Step(NewStep, oneshot::Sender<Result<bool, String>>),
-    Finish(Completion, oneshot::Sender<Result<bool, String>>),
+    Step(NewStep, oneshot::Sender<Result<StepCommit, FlushError>>),
+    Finish(
+        Completion,
+        oneshot::Sender<Result<FinishCommit, FlushError>>,
+    ),
+}
+
+impl Op {
+    fn run_id(&self) -> Uuid {
+        match self {
+            Op::Step(s, _) => s.run_id,
+            Op::Finish(c, _) => c.run_id,
+        }
+    }
+
+    fn key(&self) -> (Uuid, i64) {
+        match self {
+            Op::Step(s, _) => (s.run_id, s.epoch),
+            Op::Finish(c, _) => (c.run_id, c.epoch),
+        }
+    }
+
+    /// Serialized size of what the operation writes, roughly.
+    fn bytes(&self) -> usize {
+        let json = |v: &Option<serde_json::Value>| v.as_ref().map_or(0, |v| v.to_string().len());
+        256 + match self {
+            Op::Step(s, _) => json(&s.record.output) + json(&s.record.error),
+            Op::Finish(c, _) => json(&c.output) + json(&c.error),
+        }
+    }
 }
 
 /// Handle to the completer loop. Cheap to clone.
@@ -29,22 +86,45 @@ pub(crate) struct Completer {
 /// Most operations committed in one transaction.
 const MAX_BATCH: usize = 1000;
 
+/// Most bytes of outputs committed in one transaction (far below Postgres's 1 GB parameter limit).
+const MAX_BATCH_BYTES: usize = 32 << 20;
+
 /// Flush transactions committing at the same time.
 const FLUSHES_IN_FLIGHT: usize = 3;
 
-/// Retries of a flush that hit a deadlock or a serialization failure.
-const FLUSH_RETRIES: u32 = 3;
+/// Retries of a flush that failed for a transient reason, and the first backoff (doubled each time):
+/// about 3 s in all, well inside a lease.
+const FLUSH_RETRIES: u32 = 6;
+const FLUSH_BACKOFF: Duration = Duration::from_millis(50);
 
-/// Whether the error is a transient conflict (deadlock, serialization failure) worth retrying.
-fn is_conflict(e: &crate::Error) -> bool {
-    match e {
-        crate::Error::Database {
-            source: sqlx::Error::Database(db),
-            ..
-        } => {
-            matches!(db.code().as_deref(), Some("40P01" | "40001"))
-        }
-        _ => false,
+/// How a failed flush is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Deadlock, serialization failure, lost connection, pool timeout: try the same batch again.
+    Transient,
+    /// Something in the batch cannot be stored: isolate it.
+    Data,
+    /// Anything else: give the batch up (its attempts are rescued later).
+    Other,
+}
+
+fn classify(e: &crate::Error) -> Failure {
+    let crate::Error::Database { source, .. } = e else {
+        return Failure::Other;
+    };
+    match source {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => Failure::Transient,
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some("40P01" | "40001") => Failure::Transient,
+            Some(c) if c.starts_with("08") || c.starts_with("57P") => Failure::Transient,
+            Some(c) if c.starts_with("22") || c.starts_with("54") => Failure::Data,
+            _ => Failure::Other,
+        },
+        _ => Failure::Other,
     }
 }
 
@@ -53,14 +133,15 @@ impl Completer {
     pub(crate) fn spawn(
         pool: sqlx::PgPool,
         metrics: Arc<Metrics>,
+        hooks: Hooks,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-        let handle = tokio::spawn(run(pool, metrics, rx));
+        let handle = tokio::spawn(run(pool, metrics, hooks, rx));
         (Self { tx }, handle)
     }
 
-    /// Commits a step output; Ok(false) when the lease was lost.
-    pub(crate) async fn step(&self, s: NewStep) -> Result<bool, String> {
+    /// Commits a step output.
+    pub(crate) async fn step(&self, s: NewStep) -> Result<StepCommit, FlushError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Op::Step(s, tx))
@@ -69,8 +150,8 @@ impl Completer {
         rx.await.map_err(|_| "completer stopped".to_owned())?
     }
 
-    /// Finishes a run; Ok(false) when the lease was lost.
-    pub(crate) async fn finish(&self, c: Completion) -> Result<bool, String> {
+    /// Finishes a run.
+    pub(crate) async fn finish(&self, c: Completion) -> Result<FinishCommit, FlushError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Op::Finish(c, tx))
@@ -80,119 +161,207 @@ impl Completer {
     }
 }
 
-async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<Op>) {
+async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, hooks: Hooks, mut rx: mpsc::Receiver<Op>) {
     // Up to FLUSHES_IN_FLIGHT transactions commit at once so Postgres can group-commit them; they
-    // never deadlock with each other because each locks its rows in run_id order and a run has at
-    // most one pending operation.
+    // never deadlock with each other because each locks in the one lock order (runs, then tasks,
+    // each in id order) and a run has at most one pending operation per attempt.
     let slots = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT));
     let mut flushes = tokio::task::JoinSet::new();
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut received = Vec::with_capacity(MAX_BATCH);
     loop {
-        let permit = slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore never closed");
-        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+        if rx.recv_many(&mut received, MAX_BATCH).await == 0 {
             break;
         }
-        let ops = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
-        let (pool, metrics) = (pool.clone(), metrics.clone());
-        flushes.spawn(async move {
-            flush_and_reply(&pool, &metrics, ops).await;
-            drop(permit);
-        });
-        while flushes.try_join_next().is_some() {}
+        for ops in split_by_bytes(std::mem::take(&mut received)) {
+            let permit = slots
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore never closed");
+            let (pool, metrics, hooks) = (pool.clone(), metrics.clone(), hooks.clone());
+            flushes.spawn(async move {
+                flush_and_reply(&pool, &metrics, &hooks, ops).await;
+                drop(permit);
+            });
+            while flushes.try_join_next().is_some() {}
+        }
     }
     while flushes.join_next().await.is_some() {}
 }
 
-async fn flush_and_reply(pool: &sqlx::PgPool, metrics: &Metrics, ops: Vec<Op>) {
-    let (steps, finishes): (Vec<_>, Vec<_>) =
-        ops.into_iter().partition(|op| matches!(op, Op::Step(..)));
-    let steps: Vec<(NewStep, _)> = steps
-        .into_iter()
-        .filter_map(|op| match op {
-            Op::Step(s, tx) => Some((s, tx)),
-            Op::Finish(..) => None,
-        })
-        .collect();
-    let finishes: Vec<(Completion, _)> = finishes
-        .into_iter()
-        .filter_map(|op| match op {
-            Op::Finish(c, tx) => Some((c, tx)),
-            Op::Step(..) => None,
-        })
-        .collect();
-    // A deadlock or serialization failure only means "try again": bounded retries.
-    let mut outcome = flush(pool, &steps, &finishes).await;
-    for attempt in 1..=FLUSH_RETRIES {
-        match &outcome {
-            Err(e) if is_conflict(e) => {
-                tracing::warn!(attempt, error.message = %e, "completer flush conflicted; retrying");
-                tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt))).await;
-                outcome = flush(pool, &steps, &finishes).await;
-            }
-            _ => break,
+/// Cuts a batch into chunks of at most MAX_BATCH_BYTES (an oversized operation goes alone).
+fn split_by_bytes(ops: Vec<Op>) -> Vec<Vec<Op>> {
+    let mut chunks = vec![Vec::new()];
+    let mut bytes = 0;
+    for op in ops {
+        let size = op.bytes();
+        let current = chunks.last_mut().expect("never empty");
+        if !current.is_empty() && bytes + size > MAX_BATCH_BYTES {
+            chunks.push(Vec::new());
+            bytes = 0;
         }
+        bytes += size;
+        chunks.last_mut().expect("never empty").push(op);
     }
-    match outcome {
-        Ok((step_ok, finish_ok)) => {
-            let (step_ok, finish_ok): (HashSet<Uuid>, HashSet<Uuid>) = (
-                step_ok.into_iter().collect(),
-                finish_ok.into_iter().collect(),
-            );
-            for (s, tx) in steps {
-                let _ = tx.send(Ok(step_ok.contains(&s.run_id)));
-            }
-            for (c, tx) in finishes {
-                let accepted = finish_ok.contains(&c.run_id);
-                if accepted {
-                    metrics.finished(c.status);
+    chunks
+}
+
+/// The outcome of one operation of a flush.
+enum Outcome {
+    Step(StepCommit),
+    Finish(FinishCommit),
+}
+
+async fn flush_and_reply(pool: &sqlx::PgPool, metrics: &Metrics, hooks: &Hooks, ops: Vec<Op>) {
+    match flush_isolating(pool, hooks, &ops).await {
+        Ok(outcomes) => {
+            for (op, outcome) in ops.into_iter().zip(outcomes) {
+                match (op, outcome) {
+                    (Op::Step(_, tx), Outcome::Step(o)) => drop(tx.send(Ok(o))),
+                    (Op::Finish(c, tx), Outcome::Finish(o)) => {
+                        if matches!(o, FinishCommit::Done(Completed::Finished(_))) {
+                            metrics.finished(c.status);
+                        }
+                        drop(tx.send(Ok(o)));
+                    }
+                    _ => unreachable!("outcomes follow their operations"),
                 }
-                let _ = tx.send(Ok(accepted));
             }
         }
         Err(e) => {
-            tracing::error!(error.message = %e, error.cause_chain = ?e, "completer flush failed");
+            tracing::error!(error.message = %e, error.cause_chain = ?e, operations = ops.len(), "completer flush failed");
             let msg = e.to_string();
-            steps
-                .into_iter()
-                .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
-            finishes
-                .into_iter()
-                .for_each(|(_, tx)| drop(tx.send(Err(msg.clone()))));
+            for op in ops {
+                match op {
+                    Op::Step(_, tx) => drop(tx.send(Err(msg.clone()))),
+                    Op::Finish(_, tx) => drop(tx.send(Err(msg.clone()))),
+                }
+            }
         }
     }
 }
 
-async fn flush<A, B>(
-    pool: &sqlx::PgPool,
-    steps: &[(NewStep, A)],
-    finishes: &[(Completion, B)],
-) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
-    let mut tx = pool.begin().await.map_err(db("completer begin"))?;
-    let mut ids: Vec<Uuid> = steps
-        .iter()
-        .map(|(s, _)| s.run_id)
-        .chain(finishes.iter().map(|(c, _)| c.run_id))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    task::lock_many(&mut *tx, &ids).await?;
-    let step_ok = if steps.is_empty() {
-        Vec::new()
-    } else {
-        step::insert_if_leased_many(&mut *tx, steps.iter().map(|(s, _)| s)).await?
-    };
-    let mut finish_ok = Vec::new();
-    if !finishes.is_empty() {
-        let done = task::complete_if_leased_many(&mut *tx, finishes.iter().map(|(c, _)| c)).await?;
-        for (_, keys) in done.iter().filter(|(_, k)| !k.is_empty()) {
-            crate::store::run::release_slots(&mut *tx, keys).await?;
+/// Flushes the batch, bisecting on data errors until every unstorable operation is alone; each
+/// such operation is reported unstorable and everything else is committed.
+async fn flush_isolating(pool: &sqlx::PgPool, hooks: &Hooks, ops: &[Op]) -> Result<Vec<Outcome>> {
+    let mut outcomes: Vec<Option<Outcome>> = ops.iter().map(|_| None).collect();
+    let mut pending: Vec<std::ops::Range<usize>> = Vec::with_capacity(8);
+    pending.push(0..ops.len());
+    while let Some(range) = pending.pop() {
+        match flush_retrying(pool, hooks, &ops[range.clone()]).await {
+            Ok(done) => {
+                for (i, o) in range.zip(done) {
+                    outcomes[i] = Some(o);
+                }
+            }
+            Err(e) if classify(&e) == Failure::Data => {
+                if range.len() == 1 {
+                    let why = e.to_string()
+                        + &match &e {
+                            crate::Error::Database { source, .. } => format!(": {source}"),
+                            _ => String::new(),
+                        };
+                    outcomes[range.start] = Some(match &ops[range.start] {
+                        Op::Step(..) => Outcome::Step(StepCommit::Unstorable(why)),
+                        Op::Finish(..) => Outcome::Finish(FinishCommit::Unstorable(why)),
+                    });
+                } else {
+                    let mid = range.start + range.len() / 2;
+                    pending.push(mid..range.end);
+                    pending.push(range.start..mid);
+                }
+            }
+            Err(e) => return Err(e),
         }
-        finish_ok = done.into_iter().map(|(id, _)| id).collect();
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every operation has an outcome"))
+        .collect())
+}
+
+/// Flushes with bounded retries (exponential backoff) of transient failures.
+async fn flush_retrying(pool: &sqlx::PgPool, hooks: &Hooks, ops: &[Op]) -> Result<Vec<Outcome>> {
+    let mut backoff = FLUSH_BACKOFF;
+    let mut attempt = 0;
+    loop {
+        match flush(pool, hooks, ops).await {
+            Err(e) if classify(&e) == Failure::Transient && attempt < FLUSH_RETRIES => {
+                attempt += 1;
+                tracing::warn!(attempt, error.message = %e, "completer flush failed for a transient reason; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn flush(pool: &sqlx::PgPool, hooks: &Hooks, ops: &[Op]) -> Result<Vec<Outcome>> {
+    let mut tx = pool.begin().await.map_err(db("completer begin"))?;
+    // Lock order: the run rows of the runs this flush finishes, then every task row, each in id order.
+    let mut finishing: Vec<Uuid> = ops
+        .iter()
+        .filter(|op| matches!(op, Op::Finish(..)))
+        .map(Op::run_id)
+        .collect();
+    finishing.sort();
+    finishing.dedup();
+    if !finishing.is_empty() {
+        run::lock_many(&mut *tx, &finishing).await?;
+    }
+    let mut touched: Vec<Uuid> = ops.iter().map(Op::run_id).collect();
+    touched.sort();
+    touched.dedup();
+    task::lock_many(&mut *tx, &touched).await?;
+    if hooks.poisons(&touched) {
+        sqlx::query("select 1 / 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(db("completer injected fault"))?;
+    }
+    let steps: Vec<&NewStep> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Step(s, _) => Some(s),
+            Op::Finish(..) => None,
+        })
+        .collect();
+    let committed = if steps.is_empty() {
+        Default::default()
+    } else {
+        step::insert_if_leased_many(&mut *tx, steps).await?
+    };
+    let completions: Vec<&Completion> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Finish(c, _) => Some(c),
+            Op::Step(..) => None,
+        })
+        .collect();
+    let mut completed: HashMap<(Uuid, i64), Completed> = HashMap::new();
+    if !completions.is_empty() {
+        for (key, outcome) in task::complete_if_leased_many(&mut *tx, completions).await? {
+            if let Completed::Finished(keys) = &outcome
+                && !keys.is_empty()
+            {
+                run::release_slots(&mut *tx, keys).await?;
+            }
+            completed.insert(key, outcome);
+        }
     }
     tx.commit().await.map_err(db("completer commit"))?;
-    Ok((step_ok, finish_ok))
+    Ok(ops
+        .iter()
+        .map(|op| match op {
+            Op::Step(..) => Outcome::Step(if committed.contains(&op.key()) {
+                StepCommit::Committed
+            } else {
+                StepCommit::LeaseLost
+            }),
+            Op::Finish(..) => Outcome::Finish(FinishCommit::Done(
+                completed.remove(&op.key()).unwrap_or(Completed::LeaseLost),
+            )),
+        })
+        .collect())
 }

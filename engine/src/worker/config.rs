@@ -1,8 +1,8 @@
 //! Worker settings, validated when the worker is built.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use crate::{Error, Result};
+use crate::{Clock, Error, Hooks, Result, SystemClock};
 
 /// How a worker process claims and runs work.
 #[derive(Debug, Clone)]
@@ -15,8 +15,16 @@ pub struct WorkerConfig {
     pub heartbeat: Duration,
     /// Fallback poll period when no notification arrives (default 1 s).
     pub poll_interval: Duration,
-    /// Period of rescue, timeout and cron sweeps (default 500 ms).
+    /// Period of the maintenance leader's rescue, timeout and cron sweeps (default 500 ms).
     pub maintenance_interval: Duration,
+    /// How long the maintenance leader's role lasts unrenewed; another process takes over after
+    /// it (default 5 s).
+    pub leader_ttl: Duration,
+    /// Period of the concurrency slot accounting check (default 30 s).
+    pub slot_check_interval: Duration,
+    /// Times a run is handed back unrun (its kind unknown here, or its code newer) before it is
+    /// parked (default 3).
+    pub max_skips: i32,
     /// Rescues without step progress before a run is stopped as crash-looping (default 3).
     pub max_rescues: i32,
     /// How long a soft stop lets running steps finish before cancelling them (default 10 s).
@@ -29,6 +37,10 @@ pub struct WorkerConfig {
     pub claim_batch: usize,
     /// Identity written into leases, for audit (default host-pid-random).
     pub worker_id: String,
+    /// The process clock (tests inject one that disagrees with the database's).
+    pub clock: Arc<dyn Clock>,
+    /// Test hooks; none in production.
+    pub hooks: Hooks,
 }
 
 impl Default for WorkerConfig {
@@ -40,6 +52,9 @@ impl Default for WorkerConfig {
             heartbeat: Duration::from_millis(3333),
             poll_interval: Duration::from_secs(1),
             maintenance_interval: Duration::from_millis(500),
+            leader_ttl: Duration::from_secs(5),
+            slot_check_interval: Duration::from_secs(30),
+            max_skips: 3,
             max_rescues: 3,
             shutdown_grace: Duration::from_secs(10),
             retention: Duration::from_secs(30 * 24 * 3600),
@@ -50,6 +65,8 @@ impl Default for WorkerConfig {
                 std::process::id(),
                 rand::random::<u32>()
             ),
+            clock: Arc::new(SystemClock),
+            hooks: Hooks::default(),
         }
     }
 }
@@ -80,6 +97,15 @@ impl WorkerConfig {
         }
         if self.poll_interval.is_zero() || self.maintenance_interval.is_zero() {
             return bad("poll_interval", "intervals must be positive");
+        }
+        if self.leader_ttl <= self.maintenance_interval {
+            return bad("leader_ttl", "must be longer than the maintenance interval");
+        }
+        if self.slot_check_interval.is_zero() {
+            return bad("slot_check_interval", "must be positive");
+        }
+        if self.max_skips < 1 {
+            return bad("max_skips", "must be at least 1");
         }
         if self.max_rescues < 1 {
             return bad("max_rescues", "must be at least 1");

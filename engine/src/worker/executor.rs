@@ -1,367 +1,506 @@
-//! One attempt of a run: replay the workflow over its history, run the next steps, and end in
-//! exactly one of: finished, suspended (claim released), lease lost, cleanup, or handed back.
-//! Panics become failed attempts; they never kill the worker.
+//! One attempt of a run: replay the workflow over its journal, run the next steps, and end in
+//! exactly one of: finished, suspended (claim released), parked, lease lost, cleanup, or handed back.
+//! Panics become failed attempts; they never kill the worker. Every transition the attempt makes is
+//! fenced by its epoch, and its cleanup runs only while it holds the lease.
 
 use std::{
     panic::AssertUnwindSafe,
     sync::{Arc, Mutex, atomic::AtomicI32},
+    time::Duration,
 };
 
-use chrono::Utc;
 use futures::FutureExt;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::services::{ActiveAttempt, CancelCause, Services};
+use super::{
+    completer::FinishCommit,
+    services::{AttemptKey, CancelCause, Registration, Services},
+};
 use crate::{
     EndReason, RetryPolicy, StepError, WorkflowContext, WorkflowError,
     context::{Attempt, Suspension, panic_message},
-    store::{self, StepRecord, flow_event::NewEvent, task::Claimed},
+    store::{
+        self, StepRecord,
+        flow_event::NewEvent,
+        run::Ending,
+        task::{Claimed, Completed, Completion, ReleaseMode, ReleaseParams, Released},
+    },
     workflow::ErasedWorkflow,
 };
 
 /// Seq under which cleanup retries are counted.
 const CLEANUP_SEQ: i32 = -1;
 
-/// Runs one claimed attempt to its end.
+/// How long a run this worker cannot run waits before it is offered again.
+const SKIP_DELAY: Duration = Duration::from_secs(30);
+
+/// Runs one claimed, registered attempt to its end; the registration is dropped (and the attempt
+/// removed from the table) however it ends.
 pub(crate) async fn execute(
     services: Arc<Services>,
     claimed: Claimed,
     history: std::collections::HashMap<i32, StepRecord>,
+    cancel: CancellationToken,
+    registration: Registration,
 ) {
     let span = tracing::info_span!("attempt", run_id = %claimed.run_id, kind = %claimed.kind, epoch = claimed.epoch);
-    let run_id = claimed.run_id;
     async {
-        let cancel = CancellationToken::new();
-        services
-            .active
-            .lock()
-            .expect("active attempts lock")
-            .insert(
-                run_id,
-                ActiveAttempt {
-                    epoch: claimed.epoch,
-                    cancel: cancel.clone(),
-                    cause: None,
-                    in_cleanup: false,
-                },
-            );
-        run_attempt(&services, claimed, history, cancel).await;
-        services
-            .active
-            .lock()
-            .expect("active attempts lock")
-            .remove(&run_id);
+        let _registration = registration;
+        let attempt = Executor {
+            services: &services,
+            claimed: &claimed,
+        };
+        attempt.run(history, cancel).await;
     }
     .instrument(span)
     .await
 }
 
-fn cause_of(services: &Services, run_id: uuid::Uuid) -> Option<CancelCause> {
-    services
-        .active
-        .lock()
-        .expect("active attempts lock")
-        .get(&run_id)
-        .and_then(|a| a.cause)
+struct Executor<'a> {
+    services: &'a Arc<Services>,
+    claimed: &'a Claimed,
 }
 
-async fn run_attempt(
-    services: &Arc<Services>,
-    claimed: Claimed,
-    history: std::collections::HashMap<i32, StepRecord>,
-    cancel: CancellationToken,
-) {
-    let Some(workflow) = services.registry.get(&claimed.kind) else {
-        // Another deployment may know this kind: hand it back for later and say why.
-        let detail = json!({ "code": "unknown_kind", "kind": claimed.kind, "worker": services.config.worker_id });
-        release(
-            services,
-            &claimed,
-            Utc::now() + chrono::Duration::seconds(30),
-            "attempt_skipped",
-            detail,
-        )
-        .await;
-        return;
-    };
-    if let Some(reason) = claimed.end_reason.as_deref().and_then(EndReason::parse) {
-        cleanup(services, &claimed, workflow, reason).await;
-        return;
+impl Executor<'_> {
+    fn key(&self) -> AttemptKey {
+        (self.claimed.run_id, self.claimed.epoch)
     }
-    let attempt = Arc::new(Attempt {
-        run_id: claimed.run_id,
-        epoch: claimed.epoch,
-        history,
-        failed_seq: claimed.failed_seq,
-        failed_attempts: claimed.failed_attempts,
-        next_seq: AtomicI32::new(0),
-        suspension: Mutex::new(None),
-        suspended: CancellationToken::new(),
-        cancel: cancel.clone(),
-        services: services.clone(),
-    });
-    let ctx = WorkflowContext::new(attempt.clone());
-    let body = AssertUnwindSafe(workflow.clone().run(ctx, claimed.input.clone())).catch_unwind();
-    let deadline = async {
-        match claimed.deadline_at {
-            Some(at) => tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        biased;
-        _ = attempt.suspended.cancelled() => {
-            let suspension = attempt.suspension.lock().expect("suspension lock").clone();
-            match suspension {
-                Some(Suspension::Released { wake_at }) => schedule_wake(services, &claimed, wake_at),
-                Some(Suspension::Fatal(err)) => fail(services, &claimed, workflow, err).await,
-                Some(Suspension::LeaseLost) | None => {
-                    tracing::warn!(run_id = %claimed.run_id, "lease lost; attempt abandoned");
-                }
-            }
-        }
-        _ = cancel.cancelled() => on_cancel(services, &claimed, workflow).await,
-        _ = deadline => {
-            let detail = json!({ "code": "budget_exhausted", "message": "the run spent its time budget" });
-            match store::run::terminate(&services.pool, claimed.run_id, "timed_out", &detail).await {
-                Ok(_) => cleanup(services, &claimed, workflow, EndReason::TimedOut).await,
-                Err(e) => tracing::error!(error.message = %e, "time out run"),
-            }
-        }
-        result = body => match result {
-            Ok(Ok(output)) => finish(services, &claimed, "succeeded", Some(output), None).await,
-            Ok(Err(err)) => fail(services, &claimed, workflow, err).await,
-            Err(panic) => {
-                let message = format!("panic: {}", panic_message(&panic));
-                retry_later(services, &claimed, attempt.next_seq.load(std::sync::atomic::Ordering::Relaxed), &message).await;
-            }
-        },
-    }
-}
 
-async fn on_cancel(services: &Arc<Services>, claimed: &Claimed, workflow: Arc<dyn ErasedWorkflow>) {
-    match cause_of(services, claimed.run_id) {
-        Some(CancelCause::Terminated) => {
-            // The run is ending: find out why and run its cleanup under this lease.
-            let reason = match store::run::get(&services.pool, claimed.run_id).await {
-                Ok(Some(row)) => {
-                    use sqlx::Row;
-                    row.get::<Option<String>, _>("end_reason")
-                        .as_deref()
-                        .and_then(EndReason::parse)
-                }
-                _ => None,
-            };
-            cleanup(
-                services,
-                claimed,
-                workflow,
-                reason.unwrap_or(EndReason::Cancelled),
-            )
-            .await;
-        }
-        Some(CancelCause::Shutdown) => {
-            let detail = json!({ "cause": CancelCause::Shutdown.as_str(), "worker": services.config.worker_id });
-            release(services, claimed, Utc::now(), "attempt_cancelled", detail).await;
-        }
-        Some(CancelCause::LeaseLost) | None => {
-            tracing::warn!(run_id = %claimed.run_id, "lease lost; attempt stopped");
-        }
-    }
-}
-
-/// The workflow returned an error (or cannot go on): mark the run failing, then clean up.
-async fn fail(
-    services: &Arc<Services>,
-    claimed: &Claimed,
-    workflow: Arc<dyn ErasedWorkflow>,
-    err: WorkflowError,
-) {
-    let error = serde_json::to_value(&err).unwrap_or(Value::Null);
-    match store::run::fail_if_leased(&services.pool, claimed.run_id, claimed.epoch, &error).await {
-        Ok(_) => cleanup(services, claimed, workflow, EndReason::Failed).await,
-        Err(e) => tracing::error!(error.message = %e, "mark run failed"),
-    }
-}
-
-/// Runs the workflow's cleanup, then ends the run with the reason as its status.
-async fn cleanup(
-    services: &Arc<Services>,
-    claimed: &Claimed,
-    workflow: Arc<dyn ErasedWorkflow>,
-    reason: EndReason,
-) {
-    let cancel = CancellationToken::new();
-    if let Some(a) = services
-        .active
-        .lock()
-        .expect("active attempts lock")
-        .get_mut(&claimed.run_id)
-    {
-        a.in_cleanup = true;
-        if a.cause == Some(CancelCause::Terminated) {
-            a.cause = None;
-            a.cancel = cancel.clone();
-        }
-    }
-    let attempt = if claimed.failed_seq == Some(CLEANUP_SEQ) {
-        claimed.failed_attempts + 1
-    } else {
-        1
-    };
-    let policy: RetryPolicy = workflow.cleanup_policy();
-    let body = AssertUnwindSafe(workflow.cleanup(claimed.run_id, claimed.input.clone(), reason))
-        .catch_unwind();
-    let result = tokio::select! {
-        r = body => r,
-        _ = cancel.cancelled() => {
-            if cause_of(services, claimed.run_id) == Some(CancelCause::Shutdown) {
-                let detail = json!({ "cause": CancelCause::Shutdown.as_str(), "phase": "cleanup" });
-                release(services, claimed, Utc::now(), "attempt_cancelled", detail).await;
-            }
+    async fn run(
+        &self,
+        history: std::collections::HashMap<i32, StepRecord>,
+        cancel: CancellationToken,
+    ) {
+        let c = self.claimed;
+        let Some(workflow) = self.services.registry.get(&c.kind) else {
+            let detail = json!({ "code": "unknown_kind", "message": format!("no worker here knows the workflow kind {:?}", c.kind), "kind": c.kind });
+            self.skip(detail).await;
+            return;
+        };
+        let version = workflow.version();
+        if i64::from(c.code_version) > i64::from(version) {
+            let detail = json!({
+                "code": "code_version_ahead",
+                "message": format!("the run was started by code version {} of {:?}; this worker has version {version}", c.code_version, c.kind),
+                "kind": c.kind, "run_version": c.code_version, "worker_version": version,
+            });
+            self.skip(detail).await;
             return;
         }
-    };
-    let error = match result {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e),
-        Err(panic) => Some(StepError::Retryable(format!(
-            "panic: {}",
-            panic_message(&panic)
-        ))),
-    };
-    if let Some(e) = error {
-        let retry = matches!(e, StepError::Retryable(_)) && policy.allows_retry_after(attempt);
-        if retry {
-            let run_at = Utc::now() + policy.delay_after(attempt);
-            let params = store::task::ReleaseParams {
-                run_id: claimed.run_id,
-                epoch: claimed.epoch,
-                run_at,
-                failed_seq: Some(CLEANUP_SEQ),
-                failed_attempts: attempt,
+        if let Some(reason) = c.end_reason.as_deref().and_then(EndReason::parse) {
+            self.cleanup(workflow, reason).await;
+            return;
+        }
+        let attempt = Arc::new(Attempt {
+            run_id: c.run_id,
+            epoch: c.epoch,
+            history,
+            failed_seq: c.failed_seq,
+            failed_attempts: c.failed_attempts,
+            next_seq: AtomicI32::new(0),
+            suspension: Mutex::new(None),
+            suspended: CancellationToken::new(),
+            cancel: cancel.clone(),
+            services: self.services.clone(),
+        });
+        let ctx = WorkflowContext::new(attempt.clone());
+        let body = AssertUnwindSafe(workflow.clone().run(ctx, c.input.clone())).catch_unwind();
+        let mut budget_left = c
+            .remaining_ms
+            .map(|ms| Duration::from_millis(ms.max(0) as u64));
+        tokio::pin!(body);
+        loop {
+            let deadline = async {
+                match budget_left {
+                    Some(left) => tokio::time::sleep(left).await,
+                    None => std::future::pending().await,
+                }
             };
+            tokio::select! {
+                biased;
+                _ = attempt.suspended.cancelled() => {
+                    let suspension = attempt.suspension.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                    match suspension {
+                        Some(Suspension::Released { wake_at }) => self.schedule_wake(wake_at),
+                        Some(Suspension::Ending) => self.clean_up_for_end(workflow).await,
+                        Some(Suspension::Park(detail)) => self.park(detail).await,
+                        Some(Suspension::Fatal(err)) => self.fail(workflow, err).await,
+                        Some(Suspension::LeaseLost) | None => {
+                            tracing::warn!(run_id = %c.run_id, "lease lost; attempt abandoned");
+                        }
+                    }
+                    return;
+                }
+                _ = cancel.cancelled() => {
+                    self.on_cancel(workflow).await;
+                    return;
+                }
+                _ = deadline => {
+                    let detail = json!({ "code": "budget_exhausted", "message": "the run spent its time budget" });
+                    match store::run::end_if_leased(&self.services.pool, c.run_id, c.epoch, Some("timed_out"), &detail).await {
+                        // The database clock says there is time left: wait for it.
+                        Ok(Ending::NotDue) => budget_left = Some(Duration::from_millis(100)),
+                        Ok(ending) => {
+                            self.clean_up_after(workflow, ending).await;
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::error!(error.message = %e, "time out run");
+                            return;
+                        }
+                    }
+                }
+                result = &mut body => {
+                    match result {
+                        Ok(outcome) => match attempt.leftover() {
+                            Some(detail) => self.park(detail).await,
+                            None => match outcome {
+                                Ok(output) => self.succeed(workflow, output).await,
+                                Err(err) => self.fail(workflow, err).await,
+                            },
+                        },
+                        Err(panic) => {
+                            let message = format!("panic: {}", panic_message(&panic));
+                            let seq = attempt.next_seq.load(std::sync::atomic::Ordering::Relaxed);
+                            self.retry_after_panic(workflow, seq, &message).await;
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// This worker cannot run the run: hand it back for a worker that can, and park it after the
+    /// configured number of hand-backs (its slots are given back; inspection says why).
+    async fn skip(&self, detail: Value) {
+        let c = self.claimed;
+        if c.skips + 1 >= self.services.config.max_skips {
+            self.park(detail).await;
+            return;
+        }
+        let params = ReleaseParams {
+            run_id: c.run_id,
+            epoch: c.epoch,
+            mode: ReleaseMode::Skip,
+            delay: SKIP_DELAY,
+            run_at: None,
+            failed_seq: None,
+            failed_attempts: 0,
+            sleep_seq: None,
+            event: None,
+        };
+        if let Err(e) = store::task::release(&self.services.pool, &params).await {
+            tracing::error!(error.message = %e, "hand back a run this worker cannot run");
+        }
+    }
+
+    async fn park(&self, detail: Value) {
+        let c = self.claimed;
+        let code = detail
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("parked")
+            .to_owned();
+        match store::task::park(&self.services.pool, c.run_id, c.epoch, &detail).await {
+            Ok(true) => {
+                self.services.metrics.parked(&code);
+                tracing::warn!(run_id = %c.run_id, reason = %code, detail = %detail, "run parked");
+            }
+            Ok(false) => tracing::warn!(run_id = %c.run_id, "lease lost before parking"),
+            Err(e) => tracing::error!(run_id = %c.run_id, error.message = %e, "park run"),
+        }
+    }
+
+    async fn on_cancel(&self, workflow: Arc<dyn ErasedWorkflow>) {
+        match self.services.cause_of(self.key()) {
+            Some(CancelCause::Terminated) => self.clean_up_for_end(workflow).await,
+            Some(CancelCause::Shutdown) => self.hand_back("run").await,
+            Some(CancelCause::LeaseLost) | None => {
+                tracing::warn!(run_id = %self.claimed.run_id, "lease lost; attempt stopped");
+            }
+        }
+    }
+
+    /// The run is ending: learn its reason under this lease and run its cleanup.
+    async fn clean_up_for_end(&self, workflow: Arc<dyn ErasedWorkflow>) {
+        let c = self.claimed;
+        match store::run::end_if_leased(&self.services.pool, c.run_id, c.epoch, None, &Value::Null)
+            .await
+        {
+            Ok(ending) => self.clean_up_after(workflow, ending).await,
+            Err(e) => tracing::error!(error.message = %e, "read the end reason of a run"),
+        }
+    }
+
+    async fn clean_up_after(&self, workflow: Arc<dyn ErasedWorkflow>, ending: Ending) {
+        match ending {
+            Ending::Reason(reason) => match EndReason::parse(&reason) {
+                Some(reason) => self.cleanup(workflow, reason).await,
+                None => tracing::error!(reason, "unknown end reason"),
+            },
+            Ending::LeaseLost => {
+                tracing::warn!(run_id = %self.claimed.run_id, "lease lost; no cleanup by this attempt")
+            }
+            Ending::None | Ending::NotDue => {
+                tracing::warn!(run_id = %self.claimed.run_id, "told to end, but the run has no end reason")
+            }
+        }
+    }
+
+    /// The workflow returned an error (or cannot go on): mark the run failing under this lease,
+    /// then clean up for whatever reason the run ends with.
+    async fn fail(&self, workflow: Arc<dyn ErasedWorkflow>, err: WorkflowError) {
+        let c = self.claimed;
+        let error = serde_json::to_value(&err).unwrap_or(Value::Null);
+        match store::run::end_if_leased(
+            &self.services.pool,
+            c.run_id,
+            c.epoch,
+            Some("failed"),
+            &error,
+        )
+        .await
+        {
+            Ok(ending) => self.clean_up_after(workflow, ending).await,
+            Err(e) => tracing::error!(error.message = %e, "mark run failed"),
+        }
+    }
+
+    async fn succeed(&self, workflow: Arc<dyn ErasedWorkflow>, output: Value) {
+        match self.finish("succeeded", Some(output)).await {
+            Some(FinishCommit::Done(Completed::Ending(reason))) => {
+                self.clean_up_after(workflow, Ending::Reason(reason)).await
+            }
+            Some(FinishCommit::Done(Completed::Overdue)) => {
+                let detail = json!({ "code": "budget_exhausted", "message": "the run spent its time budget before it finished" });
+                let c = self.claimed;
+                match store::run::end_if_leased(
+                    &self.services.pool,
+                    c.run_id,
+                    c.epoch,
+                    Some("timed_out"),
+                    &detail,
+                )
+                .await
+                {
+                    Ok(ending) => self.clean_up_after(workflow, ending).await,
+                    Err(e) => tracing::error!(error.message = %e, "time out run"),
+                }
+            }
+            Some(FinishCommit::Unstorable(why)) => {
+                let err = WorkflowError::new(
+                    "unstorable",
+                    format!("the run's output cannot be stored: {why}"),
+                );
+                self.fail(workflow, err).await
+            }
+            Some(FinishCommit::Done(Completed::Finished(_) | Completed::LeaseLost)) | None => {}
+        }
+    }
+
+    /// Runs the workflow's cleanup under this lease, then ends the run with the reason as status.
+    async fn cleanup(&self, workflow: Arc<dyn ErasedWorkflow>, reason: EndReason) {
+        let c = self.claimed;
+        let cancel = self.services.enter_cleanup(self.key());
+        let attempt = if c.failed_seq == Some(CLEANUP_SEQ) {
+            c.failed_attempts + 1
+        } else {
+            1
+        };
+        let policy = std::panic::catch_unwind(AssertUnwindSafe(|| workflow.cleanup_policy()))
+            .ok()
+            .filter(|p| p.validate().is_ok())
+            .unwrap_or_default();
+        let body =
+            AssertUnwindSafe(workflow.cleanup(c.run_id, c.input.clone(), reason)).catch_unwind();
+        let result = tokio::select! {
+            r = tokio::time::timeout(policy.timeout, body) => r,
+            _ = cancel.cancelled() => {
+                if self.services.cause_of(self.key()) == Some(CancelCause::Shutdown) {
+                    self.hand_back("cleanup").await;
+                }
+                return;
+            }
+        };
+        let error = match result {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(e),
+            Ok(Err(panic)) => Some(StepError::Retryable(format!(
+                "panic: {}",
+                panic_message(&panic)
+            ))),
+            Err(_) => Some(StepError::Retryable(format!(
+                "timed out after {} ms",
+                policy.timeout.as_millis()
+            ))),
+        };
+        if let Some(e) = error {
+            let retry = matches!(e, StepError::Retryable(_)) && policy.allows_retry_after(attempt);
+            if retry {
+                let params = ReleaseParams {
+                    run_id: c.run_id,
+                    epoch: c.epoch,
+                    mode: ReleaseMode::CleanupRetry,
+                    delay: policy.delay_after(attempt),
+                    run_at: None,
+                    failed_seq: Some(CLEANUP_SEQ),
+                    failed_attempts: attempt,
+                    sleep_seq: None,
+                    event: Some(NewEvent {
+                        run_id: c.run_id,
+                        kind: "cleanup_retry_scheduled",
+                        step_seq: Some(CLEANUP_SEQ),
+                        attempt: Some(attempt),
+                        detail: json!({ "error": e.to_string() }),
+                    }),
+                };
+                match store::task::release(&self.services.pool, &params).await {
+                    Ok(Released::Due(at)) => self.schedule_wake(Some(at)),
+                    Ok(_) => {
+                        tracing::warn!(run_id = %c.run_id, "lease lost before the cleanup retry")
+                    }
+                    Err(err) => tracing::error!(error.message = %err, "schedule cleanup retry"),
+                }
+                return;
+            }
             let event = NewEvent {
-                run_id: claimed.run_id,
-                kind: "cleanup_retry_scheduled",
+                run_id: c.run_id,
+                kind: "cleanup_failed",
                 step_seq: Some(CLEANUP_SEQ),
                 attempt: Some(attempt),
-                detail: json!({ "error": e.to_string(), "retry_at": run_at }),
+                detail: json!({ "error": e.to_string() }),
             };
-            if let Err(err) = store::task::release_with_event(&services.pool, &params, &event).await
-            {
-                tracing::error!(error.message = %err, "schedule cleanup retry");
+            match store::flow_event::insert_if_leased(&self.services.pool, c.epoch, &event).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(run_id = %c.run_id, "lease lost during cleanup");
+                    return;
+                }
+                Err(err) => tracing::error!(error.message = %err, "record cleanup failure"),
             }
-            schedule_wake(services, claimed, Some(run_at));
+        }
+        match self.finish(reason.as_str(), None).await {
+            Some(FinishCommit::Done(Completed::Finished(_) | Completed::LeaseLost)) | None => {}
+            Some(other) => {
+                tracing::error!(run_id = %c.run_id, outcome = ?other, "cleanup finish refused")
+            }
+        }
+    }
+
+    /// Writes the run's final status through the completer; returns what happened (none when the
+    /// write itself failed, which leaves the run to be rescued).
+    async fn finish(&self, status: &'static str, output: Option<Value>) -> Option<FinishCommit> {
+        let c = self.claimed;
+        let completion = Completion {
+            run_id: c.run_id,
+            epoch: c.epoch,
+            status,
+            output,
+            error: None,
+        };
+        match self.services.completer.finish(completion).await {
+            Ok(done) => {
+                match &done {
+                    FinishCommit::Done(Completed::Finished(_)) => {
+                        tracing::debug!(run_id = %c.run_id, status, "run finished")
+                    }
+                    FinishCommit::Done(Completed::LeaseLost) => {
+                        tracing::warn!(run_id = %c.run_id, "lease lost before finish")
+                    }
+                    _ => {}
+                }
+                Some(done)
+            }
+            Err(e) => {
+                tracing::error!(run_id = %c.run_id, error.message = %e, "finish run");
+                None
+            }
+        }
+    }
+
+    /// A panic outside any step: retried after backoff, counted against the next position, up to
+    /// the default policy's attempts; then the run fails.
+    async fn retry_after_panic(&self, workflow: Arc<dyn ErasedWorkflow>, seq: i32, message: &str) {
+        let c = self.claimed;
+        let policy = RetryPolicy::default();
+        let attempt = if c.failed_seq == Some(seq) {
+            c.failed_attempts + 1
+        } else {
+            1
+        };
+        if !policy.allows_retry_after(attempt) {
+            let err = WorkflowError::new(
+                "panic",
+                format!("the workflow panicked outside a step {attempt} times: {message}"),
+            );
+            self.fail(workflow, err).await;
             return;
         }
-        let event = NewEvent {
-            run_id: claimed.run_id,
-            kind: "cleanup_failed",
-            step_seq: Some(CLEANUP_SEQ),
-            attempt: Some(attempt),
-            detail: json!({ "error": e.to_string() }),
+        let params = ReleaseParams {
+            run_id: c.run_id,
+            epoch: c.epoch,
+            mode: ReleaseMode::Retry,
+            delay: policy.delay_after(attempt),
+            run_at: None,
+            failed_seq: Some(seq),
+            failed_attempts: attempt,
+            sleep_seq: None,
+            event: Some(NewEvent {
+                run_id: c.run_id,
+                kind: "attempt_panicked",
+                step_seq: Some(seq),
+                attempt: Some(attempt),
+                detail: json!({ "error": message }),
+            }),
         };
-        if let Err(err) = store::flow_event::insert(&services.pool, &event).await {
-            tracing::error!(error.message = %err, "record cleanup failure");
+        match store::task::release(&self.services.pool, &params).await {
+            Ok(Released::Due(at)) => self.schedule_wake(Some(at)),
+            Ok(Released::Ending) => self.clean_up_for_end(workflow).await,
+            Ok(Released::LeaseLost) => {}
+            Err(e) => tracing::error!(error.message = %e, "schedule retry after panic"),
         }
     }
-    finish(services, claimed, reason.as_str(), None, None).await;
-}
 
-async fn finish(
-    services: &Services,
-    claimed: &Claimed,
-    status: &'static str,
-    output: Option<Value>,
-    error: Option<Value>,
-) {
-    let completion = store::task::Completion {
-        run_id: claimed.run_id,
-        epoch: claimed.epoch,
-        status,
-        output,
-        error,
-    };
-    match services.completer.finish(completion).await {
-        Ok(true) => tracing::debug!(run_id = %claimed.run_id, status, "run finished"),
-        Ok(false) => tracing::warn!(run_id = %claimed.run_id, "lease lost before finish"),
-        Err(e) => tracing::error!(run_id = %claimed.run_id, error.message = %e, "finish run"),
-    }
-}
-
-/// A panic outside any step: retry the attempt after backoff, counted against the next step.
-async fn retry_later(services: &Arc<Services>, claimed: &Claimed, seq: i32, message: &str) {
-    let policy = RetryPolicy::default();
-    let attempt = if claimed.failed_seq == Some(seq) {
-        claimed.failed_attempts + 1
-    } else {
-        1
-    };
-    let run_at = Utc::now() + policy.delay_after(attempt);
-    let params = store::task::ReleaseParams {
-        run_id: claimed.run_id,
-        epoch: claimed.epoch,
-        run_at,
-        failed_seq: Some(seq),
-        failed_attempts: attempt,
-    };
-    let event = NewEvent {
-        run_id: claimed.run_id,
-        kind: "attempt_panicked",
-        step_seq: Some(seq),
-        attempt: Some(attempt),
-        detail: json!({ "error": message, "retry_at": run_at }),
-    };
-    if let Err(e) = store::task::release_with_event(&services.pool, &params, &event).await {
-        tracing::error!(error.message = %e, "schedule retry after panic");
-    }
-    schedule_wake(services, claimed, Some(run_at));
-}
-
-/// Hands the task back as ready at `run_at`, with an audit event.
-async fn release(
-    services: &Services,
-    claimed: &Claimed,
-    run_at: chrono::DateTime<Utc>,
-    kind: &str,
-    detail: Value,
-) {
-    let params = store::task::ReleaseParams {
-        run_id: claimed.run_id,
-        epoch: claimed.epoch,
-        run_at,
-        failed_seq: None,
-        failed_attempts: 0,
-    };
-    let event = NewEvent {
-        run_id: claimed.run_id,
-        kind,
-        step_seq: None,
-        attempt: None,
-        detail,
-    };
-    if let Err(e) = store::task::release_with_event(&services.pool, &params, &event).await {
-        tracing::error!(error.message = %e, "hand task back");
-    }
-}
-
-/// Wakes this process's claimer when a released task becomes due (other processes poll).
-fn schedule_wake(
-    services: &Arc<Services>,
-    claimed: &Claimed,
-    wake_at: Option<chrono::DateTime<Utc>>,
-) {
-    let Some(at) = wake_at else { return };
-    // Weak: a pending wake-up must not keep a stopped worker's services alive.
-    let services = Arc::downgrade(services);
-    let queue = claimed.queue.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
-        if let Some(services) = services.upgrade() {
-            services.wake(&queue);
+    /// Hands the run back at once (shutdown), with an audit event.
+    async fn hand_back(&self, phase: &str) {
+        let c = self.claimed;
+        let params = ReleaseParams {
+            run_id: c.run_id,
+            epoch: c.epoch,
+            mode: ReleaseMode::Handback,
+            delay: Duration::ZERO,
+            run_at: None,
+            failed_seq: None,
+            failed_attempts: 0,
+            sleep_seq: None,
+            event: Some(NewEvent {
+                run_id: c.run_id,
+                kind: "attempt_cancelled",
+                step_seq: None,
+                attempt: None,
+                detail: json!({ "cause": CancelCause::Shutdown.as_str(), "phase": phase, "worker": self.services.config.worker_id }),
+            }),
+        };
+        if let Err(e) = store::task::release(&self.services.pool, &params).await {
+            tracing::error!(error.message = %e, "hand task back");
         }
-    });
+    }
+
+    /// Wakes this process's claimer when a released task becomes due (other processes poll).
+    fn schedule_wake(&self, wake_at: Option<chrono::DateTime<chrono::Utc>>) {
+        let Some(at) = wake_at else { return };
+        let delay = self.services.until(at);
+        // Weak: a pending wake-up must not keep a stopped worker's services alive.
+        let services = Arc::downgrade(self.services);
+        let queue = self.claimed.queue.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(services) = services.upgrade() {
+                services.wake(&queue);
+            }
+        });
+    }
 }

@@ -2,7 +2,7 @@
 //! A lease that could not be renewed is lost: its attempt is told to stop. A run being
 //! terminated is noticed here too, in case its notification was missed.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use tokio_util::sync::CancellationToken;
 
@@ -25,12 +25,12 @@ pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
         let lease = services.config.lease.as_secs_f64();
         match store::task::extend_lease_many(&services.pool, &held, lease).await {
             Ok(renewed) => {
-                let renewed: std::collections::HashMap<_, _> = renewed.into_iter().collect();
-                for (run_id, _) in &held {
-                    match renewed.get(run_id) {
-                        None => services.cancel_attempt(*run_id, CancelCause::LeaseLost),
+                let renewed: HashMap<_, _> = renewed.into_iter().collect();
+                for key in &held {
+                    match renewed.get(key) {
+                        None => services.cancel_attempt(*key, CancelCause::LeaseLost),
                         Some(Some(_end_reason)) => {
-                            services.cancel_attempt(*run_id, CancelCause::Terminated)
+                            services.cancel_attempt(*key, CancelCause::Terminated)
                         }
                         Some(None) => {}
                     }

@@ -1,56 +1,144 @@
-//! Periodic sweeps every process runs; each is guarded in SQL (skip locked, fenced updates), so
-//! any number of processes can run them at once without a leader:
-//! lease rescue, run timeouts, cron ticks, queue metrics and retention.
+//! Periodic work. One process at a time is the maintenance leader, elected through `engine_leaders`
+//! with an expiring role (a stopped or frozen leader loses it after `leader_ttl`); only the leader
+//! rescues expired leases, times out spent budgets, fires cron ticks, checks slot accounting and
+//! prunes history. Every process reports the depth of the queues it serves and unparks runs of
+//! kinds it knows. Every sweep is still guarded in SQL, so two leaders for a moment are harmless.
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::services::Services;
-use crate::{client::next_tick, error::db, store};
+use super::{cron, services::Services};
+use crate::store;
 
 const METRICS_EVERY: Duration = Duration::from_secs(5);
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
+const UNPARK_EVERY: Duration = Duration::from_secs(30);
+/// Retention sweeps at least this often; while a sweep finds full batches it goes on every tick.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Rows deleted per retention statement.
+const PRUNE_BATCH: i64 = 2_000;
+/// Retention work per tick when behind: bounded so the other sweeps keep their pace.
+const PRUNE_BUDGET: Duration = Duration::from_millis(300);
+const LEADER_ROLE: &str = "maintenance";
 
-/// Sweeps until `stop`.
+/// Sweeps until `stop`, then resigns the leader role if held.
 pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
-    let mut last_metrics: Option<Instant> = None;
-    let mut last_prune: Option<Instant> = None;
+    let mut sweeps = Sweeps::default();
     loop {
         let jitter = Duration::from_millis(rand::random_range(0..50));
         tokio::select! {
             _ = tokio::time::sleep(services.config.maintenance_interval + jitter) => {}
-            _ = stop.cancelled() => return,
+            _ = stop.cancelled() => break,
         }
-        if let Err(e) = rescue(&services).await {
+        let leader = elect(&services).await;
+        services.metrics.set_leader(leader);
+        if leader {
+            sweeps.lead(&services).await;
+        }
+        sweeps.local(&services).await;
+    }
+    let resign =
+        store::engine_leader::resign(&services.pool, LEADER_ROLE, &services.config.worker_id);
+    if let Err(e) = resign.await {
+        tracing::warn!(error.message = %e, "resign the maintenance role");
+    }
+}
+
+async fn elect(services: &Services) -> bool {
+    let ttl = services.config.leader_ttl.as_secs_f64();
+    match store::engine_leader::acquire(
+        &services.pool,
+        LEADER_ROLE,
+        &services.config.worker_id,
+        ttl,
+    )
+    .await
+    {
+        Ok(leader) => leader,
+        Err(e) => {
+            tracing::warn!(error.message = %e, "maintenance election failed");
+            false
+        }
+    }
+}
+
+/// When each sweep last ran.
+#[derive(Default)]
+struct Sweeps {
+    metrics: Option<Instant>,
+    unpark: Option<Instant>,
+    slots: Option<Instant>,
+    prune: Option<Instant>,
+    prune_behind: bool,
+}
+
+fn due(last: &mut Option<Instant>, every: Duration) -> bool {
+    if last.is_none_or(|t| t.elapsed() >= every) {
+        *last = Some(Instant::now());
+        return true;
+    }
+    false
+}
+
+impl Sweeps {
+    /// The leader's sweeps.
+    async fn lead(&mut self, services: &Services) {
+        if let Err(e) = rescue(services).await {
             tracing::error!(error.message = %e, error.cause_chain = ?e, "lease rescue failed");
         }
         if let Err(e) = store::run::time_out_expired(&services.pool, 100).await {
             tracing::error!(error.message = %e, error.cause_chain = ?e, "timeout sweep failed");
         }
-        if let Err(e) = fire_cron(&services).await {
+        if let Err(e) = cron::fire_due(&services.pool, 20).await {
             tracing::error!(error.message = %e, error.cause_chain = ?e, "cron sweep failed");
         }
-        if last_metrics.is_none_or(|t| t.elapsed() >= METRICS_EVERY) {
-            last_metrics = Some(Instant::now());
-            match store::task::queue_stats(&services.pool).await {
-                Ok(stats) => stats
-                    .iter()
-                    .for_each(|(q, d, age)| services.metrics.set_queue(q, *d, *age)),
+        if due(&mut self.slots, services.config.slot_check_interval) {
+            match store::task::check_slots(&services.pool).await {
+                Ok(drift) => {
+                    for d in &drift {
+                        tracing::error!(key = %d.key, recorded = d.recorded, actual = d.actual, "concurrency slot drift repaired");
+                    }
+                    services.metrics.slot_drift(drift.len() as u64);
+                }
+                Err(e) => tracing::error!(error.message = %e, "slot accounting check failed"),
+            }
+        }
+        if self.prune_behind || due(&mut self.prune, PRUNE_EVERY) {
+            self.prune_behind = prune(services).await;
+        }
+    }
+
+    /// Every process's sweeps.
+    async fn local(&mut self, services: &Services) {
+        if due(&mut self.metrics, METRICS_EVERY) {
+            let served: Vec<String> = services
+                .config
+                .queues
+                .iter()
+                .map(|(q, _)| q.clone())
+                .collect();
+            match store::task::queue_stats(&services.pool, &served).await {
+                Ok(stats) => {
+                    for queue in &served {
+                        let (depth, age) = stats
+                            .iter()
+                            .find(|(q, _, _)| q == queue)
+                            .map_or((0, 0.0), |(_, d, a)| (*d, *a));
+                        services.metrics.set_queue(queue, depth, age);
+                    }
+                }
                 Err(e) => tracing::warn!(error.message = %e, "queue stats failed"),
             }
         }
-        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-            last_prune = Some(Instant::now());
-            let before = Utc::now() - services.config.retention;
-            match store::run::prune_finished(&services.pool, before, 1000).await {
-                Ok(n) if n > 0 => tracing::info!(pruned = n, "retention pruned finished runs"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error.message = %e, "retention prune failed"),
+        if due(&mut self.unpark, UNPARK_EVERY) {
+            let kinds = services.registry.versions();
+            match store::task::unpark_known(&services.pool, &kinds, 100).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(runs = n, "unparked runs of kinds this worker knows"),
+                Err(e) => tracing::warn!(error.message = %e, "unpark known kinds failed"),
             }
         }
     }
@@ -70,39 +158,31 @@ async fn rescue(services: &Services) -> crate::Result<()> {
     Ok(())
 }
 
-/// Fires due cron ticks: the schedule row is locked and advanced in the same transaction that
-/// starts the run, whose idempotency key names the tick, so each tick starts exactly one run.
-async fn fire_cron(services: &Services) -> crate::Result<()> {
-    let mut tx = services.pool.begin().await.map_err(db("cron begin"))?;
-    let due = store::cron_schedule::lock_due(&mut *tx, 20).await?;
-    if due.is_empty() {
-        return Ok(());
-    }
-    for s in due {
-        let next = match next_tick(&s.expression, Utc::now().max(s.next_fire_at)) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(schedule = %s.id, error.message = %e, "cron schedule cannot advance");
-                continue;
+/// Deletes finished runs (with their journal, waits, signals and events) and run-less events older
+/// than the retention, in batches, for up to PRUNE_BUDGET; returns whether it is still behind.
+async fn prune(services: &Services) -> bool {
+    let started = Instant::now();
+    let before = services.db_now()
+        - chrono::Duration::from_std(services.config.retention).unwrap_or(chrono::TimeDelta::MAX);
+    let mut pruned = 0;
+    loop {
+        let runs = store::run::prune_finished(&services.pool, before, PRUNE_BATCH).await;
+        let events = store::flow_event::prune_orphans(&services.pool, before, PRUNE_BATCH).await;
+        let (runs, events) = match (runs, events) {
+            (Ok(r), Ok(e)) => (r, e),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error.message = %e, "retention prune failed");
+                return false;
             }
         };
-        if !store::cron_schedule::advance(&mut *tx, &s.id, s.next_fire_at, next).await? {
-            continue;
+        pruned += runs;
+        services.metrics.pruned(runs as u64);
+        let behind = runs == PRUNE_BATCH || events == PRUNE_BATCH as u64;
+        if !behind || started.elapsed() >= PRUNE_BUDGET {
+            if pruned > 0 {
+                tracing::info!(pruned, behind, "retention pruned finished runs");
+            }
+            return behind;
         }
-        let key = format!("cron:{}:{}", s.id, s.next_fire_at.timestamp_micros());
-        let new = store::run::NewRun {
-            id: uuid::Uuid::now_v7(),
-            kind: &s.kind,
-            queue: &s.queue,
-            input: &s.input,
-            priority: 0,
-            idempotency_key: Some(&key),
-            concurrency_keys: &[],
-            concurrency_limits: &[],
-            budget_ms: None,
-            run_at: None,
-        };
-        store::run::start(&mut *tx, &new).await?;
     }
-    tx.commit().await.map_err(db("cron commit"))
 }

@@ -1,11 +1,13 @@
 //! The worker runtime, split the way River splits its queue: a claimer per queue (fetch loop and
 //! slots), an executor (one attempt: replay, steps, panic capture, cancellation), a completer
 //! (batched, fenced outcome writes), a heartbeat (lease renewal), a listener (one LISTEN connection
-//! per process) and maintenance (rescue, timeouts, cron, metrics, retention).
+//! per process) and maintenance (by one elected leader: rescue, timeouts, cron, slot accounting,
+//! retention; by every process: queue metrics and unparking known kinds).
 
 mod claimer;
 mod completer;
 mod config;
+mod cron;
 mod executor;
 mod heartbeat;
 mod listener;
@@ -13,6 +15,7 @@ mod maintenance;
 mod runtime;
 mod services;
 
+pub(crate) use completer::StepCommit;
 pub use config::WorkerConfig;
 pub use runtime::Worker;
 pub(crate) use services::Services;

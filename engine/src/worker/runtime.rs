@@ -1,10 +1,9 @@
 //! The worker process: builds the shared services, starts listener, completer, heartbeat,
 //! maintenance and one claimer per queue, and stops in two phases on shutdown.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use sqlx::PgPool;
-use tokio::sync::Notify;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
@@ -44,22 +43,18 @@ impl Worker {
     /// Runs until `shutdown` is cancelled, then stops claiming, lets running attempts finish for
     /// the grace period, cancels the rest (handing their runs back at once), and returns.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        let (completer, completer_task) = Completer::spawn(self.pool.clone(), self.metrics.clone());
-        let wakeups: HashMap<String, Arc<Notify>> = self
-            .config
-            .queues
-            .iter()
-            .map(|(q, _)| (q.clone(), Arc::new(Notify::new())))
-            .collect();
-        let services = Arc::new(Services {
-            pool: self.pool,
-            registry: self.registry,
-            config: self.config,
-            metrics: self.metrics,
+        let (completer, completer_task) = Completer::spawn(
+            self.pool.clone(),
+            self.metrics.clone(),
+            self.config.hooks.clone(),
+        );
+        let services = Arc::new(Services::new(
+            self.pool,
+            self.registry,
+            self.config,
+            self.metrics,
             completer,
-            active: Default::default(),
-            wakeups,
-        });
+        ));
         let background = CancellationToken::new();
         let attempts = TaskTracker::new();
         let mut helpers = tokio::task::JoinSet::new();
@@ -85,16 +80,14 @@ impl Worker {
         attempts.close();
         let grace = services.config.shutdown_grace;
         if tokio::time::timeout(grace, attempts.wait()).await.is_err() {
-            let ids: Vec<uuid::Uuid> = services
-                .active
-                .lock()
-                .expect("active attempts lock")
-                .keys()
-                .copied()
-                .collect();
-            tracing::warn!(running = ids.len(), "grace period over; handing runs back");
-            ids.into_iter()
-                .for_each(|id| services.cancel_attempt(id, CancelCause::Shutdown));
+            let running = services.running();
+            tracing::warn!(
+                running = running.len(),
+                "grace period over; handing runs back"
+            );
+            running
+                .into_iter()
+                .for_each(|key| services.cancel_attempt(key, CancelCause::Shutdown));
             let _ = tokio::time::timeout(Duration::from_secs(5), attempts.wait()).await;
         }
         background.cancel();

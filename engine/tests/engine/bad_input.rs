@@ -4,7 +4,7 @@ use engine::{ClientConfig, Error, RunStatus, StartOptions};
 use serde_json::json;
 
 use crate::{
-    flows::{self, Double, Num},
+    flows::{self, Double, Flaky, FlakyInput, Num},
     support::*,
 };
 
@@ -13,7 +13,6 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_already_accepted() {
     let pool = fresh_pool().await;
     let client = engine::Client::new(
         pool.clone(),
-        flows::registry(),
         ClientConfig {
             max_payload_bytes: 1024,
             ..Default::default()
@@ -24,39 +23,66 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_already_accepted() {
         .await
         .unwrap();
 
-    let unknown = client
-        .start_raw("no_such_kind", json!({}), StartOptions::default())
+    let reused = client
+        .start::<Double>(
+            &Num { n: 21 },
+            StartOptions {
+                idempotency_key: Some("k".into()),
+                ..Default::default()
+            },
+        )
         .await
-        .unwrap_err();
-    assert!(
-        matches!(unknown, Error::UnknownKind(ref k) if k == "no_such_kind"),
-        "{unknown}"
-    );
-    assert_eq!(
-        unknown.to_string(),
-        "unknown workflow kind \"no_such_kind\""
-    );
-
-    let malformed = client
-        .start_raw(
-            "test_double",
-            json!({"n": "twelve"}),
-            StartOptions::default(),
+        .unwrap();
+    let conflict = client
+        .start::<Double>(
+            &Num { n: 22 },
+            StartOptions {
+                idempotency_key: Some("k".into()),
+                ..Default::default()
+            },
         )
         .await
         .unwrap_err();
     assert!(
-        matches!(malformed, Error::InvalidInput { .. }),
-        "{malformed}"
+        matches!(&conflict, Error::IdempotencyConflict { key, run_id } if key == "k" && *run_id == reused.id),
+        "another input under the same key is a typed conflict: {conflict}"
     );
+    let other_kind = client
+        .start::<Flaky>(
+            &FlakyInput::default(),
+            StartOptions {
+                idempotency_key: Some("k".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(
-        malformed.to_string().contains("invalid type"),
-        "{malformed}"
+        matches!(other_kind, Error::IdempotencyConflict { .. }),
+        "another kind under the same key is a typed conflict: {other_kind}"
     );
+    let same = client
+        .start::<Double>(
+            &Num { n: 21 },
+            StartOptions {
+                idempotency_key: Some("k".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((same.id, same.created), (reused.id, false));
 
-    let big = json!({ "n": 1, "padding": "x".repeat(4096) });
     let oversize = client
-        .start_raw("test_double", big, StartOptions::default())
+        .start::<Flaky>(
+            &FlakyInput {
+                fail_times: 0,
+                terminal: false,
+                panic: false,
+                note: "x".repeat(4096),
+            },
+            StartOptions::default(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -88,11 +114,13 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_already_accepted() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(rows, 1, "rejected starts leave nothing behind");
+    assert_eq!(rows, 2, "rejected starts leave nothing behind");
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
-    let done = wait_finished(&client, accepted.id, Duration::from_secs(5)).await;
-    assert_eq!(done.summary.status, RunStatus::Succeeded);
-    assert_eq!(done.output, Some(json!(42)));
+    for id in [accepted.id, reused.id] {
+        let done = wait_finished(&client, id, Duration::from_secs(5)).await;
+        assert_eq!(done.summary.status, RunStatus::Succeeded);
+        assert_eq!(done.output, Some(json!(42)));
+    }
     worker.stop().await;
 }
 

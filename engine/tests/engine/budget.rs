@@ -11,7 +11,7 @@ use crate::{
 #[tokio::test]
 async fn a_pausing_wait_stops_the_budget_so_a_3s_wait_fits_a_2s_budget() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let opts = StartOptions {
         budget: Some(Duration::from_secs(2)),
@@ -60,7 +60,7 @@ async fn a_pausing_wait_stops_the_budget_so_a_3s_wait_fits_a_2s_budget() {
 #[tokio::test]
 async fn a_spent_budget_times_the_run_out_stops_its_step_and_runs_its_cleanup() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let opts = StartOptions {
         budget: Some(Duration::from_millis(800)),
@@ -91,7 +91,7 @@ async fn a_spent_budget_times_the_run_out_stops_its_step_and_runs_its_cleanup() 
 #[tokio::test]
 async fn a_non_pausing_wait_keeps_spending_the_budget() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let opts = StartOptions {
         budget: Some(Duration::from_millis(700)),

@@ -10,7 +10,7 @@ use crate::{
 #[tokio::test]
 async fn cancelling_a_running_run_stops_its_step_and_runs_its_cleanup() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let run = client
         .start::<Blocker>(
@@ -46,7 +46,7 @@ async fn cancelling_a_running_run_stops_its_step_and_runs_its_cleanup() {
 #[tokio::test]
 async fn cancelling_a_waiting_run_runs_its_cleanup() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let run = client
         .start::<Waiter>(&WaitInput::default(), StartOptions::default())

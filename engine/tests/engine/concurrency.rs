@@ -17,7 +17,7 @@ fn keyed(key: &str, limit: i32) -> StartOptions {
 #[tokio::test]
 async fn a_saturated_key_admits_one_run_at_a_time_and_never_delays_other_keys() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 8)]));
     let gated = BlockInput {
         tag: "k".into(),
@@ -86,7 +86,7 @@ async fn a_saturated_key_admits_one_run_at_a_time_and_never_delays_other_keys() 
 #[tokio::test]
 async fn a_key_with_limit_two_runs_two_at_once() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 8)]));
     let gated = BlockInput {
         tag: "p".into(),
@@ -125,7 +125,7 @@ async fn a_key_with_limit_two_runs_two_at_once() {
 #[tokio::test]
 async fn a_run_with_two_keys_waits_for_both_and_frees_both() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 8)]));
     let gated = BlockInput {
         tag: "two".into(),

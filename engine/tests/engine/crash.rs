@@ -31,7 +31,7 @@ async fn child_worker() {
 #[tokio::test]
 async fn a_worker_killed_mid_step_has_its_runs_rescued_and_finished_exactly_once() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let url: String = {
         let db: String = sqlx::query_scalar("select current_database()")
             .fetch_one(&pool)

@@ -10,7 +10,7 @@ use crate::{
 #[tokio::test]
 async fn a_stale_attempt_cannot_overwrite_a_rescued_run() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     // Worker A renews rarely, like a paused or partitioned process, so it does not notice.
     let slow = WorkerConfig {
         lease: std::time::Duration::from_secs(30),

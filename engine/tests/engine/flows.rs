@@ -184,6 +184,8 @@ pub struct FlakyInput {
     pub fail_times: u32,
     pub terminal: bool,
     pub panic: bool,
+    #[serde(default)]
+    pub note: String,
 }
 pub struct Flaky;
 impl Workflow for Flaky {
@@ -197,6 +199,7 @@ impl Workflow for Flaky {
             factor: 2.0,
             max_delay: Duration::from_millis(200),
             max_attempts: 4,
+            ..RetryPolicy::default()
         };
         let n = ctx
             .step_with("flaky", policy, |sc| async move {
@@ -240,10 +243,11 @@ impl Workflow for Double {
 
 /// All test workflows.
 pub fn registry() -> engine::Registry {
-    engine::Registry::new()
-        .with(Replay)
-        .with(Waiter)
-        .with(Blocker)
-        .with(Flaky)
-        .with(Double)
+    let mut r = engine::Registry::new();
+    r.register(Replay).expect("valid");
+    r.register(Waiter).expect("valid");
+    r.register(Blocker).expect("valid");
+    r.register(Flaky).expect("valid");
+    r.register(Double).expect("valid");
+    r
 }

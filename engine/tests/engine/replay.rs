@@ -10,7 +10,7 @@ use crate::{
 #[tokio::test]
 async fn completed_steps_return_their_stored_output_on_replay_and_never_run_again() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 4)]));
     let run = client
         .start::<Replay>(&Empty {}, StartOptions::default())
@@ -42,7 +42,7 @@ async fn completed_steps_return_their_stored_output_on_replay_and_never_run_agai
 #[tokio::test]
 async fn a_durable_sleep_survives_a_worker_restart() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 4)]));
     let run = client
         .start::<Replay>(&Empty {}, StartOptions::default())

@@ -10,7 +10,7 @@ use crate::{
 #[tokio::test]
 async fn a_retryable_failure_is_retried_with_backoff_and_the_attempt_count_is_durable() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let run = client
         .start::<Flaky>(
@@ -38,7 +38,7 @@ async fn a_retryable_failure_is_retried_with_backoff_and_the_attempt_count_is_du
 #[tokio::test]
 async fn a_panicking_step_is_a_failed_attempt_not_a_dead_worker() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let input = FlakyInput {
         fail_times: 1,
@@ -70,7 +70,7 @@ async fn a_panicking_step_is_a_failed_attempt_not_a_dead_worker() {
 #[tokio::test]
 async fn a_terminal_error_or_exhausted_attempts_fail_the_run_after_its_cleanup() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let terminal = client
         .start::<Flaky>(
@@ -107,7 +107,7 @@ async fn a_terminal_error_or_exhausted_attempts_fail_the_run_after_its_cleanup()
 #[tokio::test]
 async fn a_step_that_keeps_crashing_its_worker_is_stopped_after_the_bound() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let input = FlakyInput::default();
     let run = client
         .start::<Flaky>(

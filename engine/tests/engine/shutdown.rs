@@ -10,7 +10,7 @@ use crate::{
 #[tokio::test]
 async fn a_soft_stop_lets_a_running_step_finish() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let run = client
         .start::<Blocker>(
@@ -33,7 +33,7 @@ async fn a_soft_stop_lets_a_running_step_finish() {
 #[tokio::test]
 async fn a_step_longer_than_the_grace_period_is_handed_back_at_once() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let config = WorkerConfig {
         shutdown_grace: Duration::from_millis(300),
         lease: Duration::from_secs(30),

@@ -11,7 +11,7 @@ use crate::{
 #[tokio::test]
 async fn a_signal_sent_before_the_wait_begins_is_kept_and_delivered() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let run = client
         .start::<Waiter>(&WaitInput::default(), StartOptions::default())
         .await
@@ -30,7 +30,7 @@ async fn a_signal_sent_before_the_wait_begins_is_kept_and_delivered() {
 #[tokio::test]
 async fn a_signal_sent_during_the_wait_wakes_the_run_and_a_waiting_run_holds_no_slot() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     // One slot: if the waiting run held it, the second run could not proceed.
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 1)]));
     let run = client
@@ -83,7 +83,7 @@ async fn a_signal_sent_during_the_wait_wakes_the_run_and_a_waiting_run_holds_no_
 #[tokio::test]
 async fn each_signal_is_delivered_to_exactly_one_wait() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let run = client
         .start::<Waiter>(
@@ -138,7 +138,7 @@ async fn each_signal_is_delivered_to_exactly_one_wait() {
 #[tokio::test]
 async fn a_wait_with_a_timeout_ends_at_its_deadline() {
     let pool = fresh_pool().await;
-    let client = client(&pool, flows::registry());
+    let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
     let input = WaitInput {
         timeout_ms: Some(300),

@@ -3,10 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use engine::{
-    Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig, test_database::TestDatabases,
-};
+use engine::{Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig};
 use sqlx::{PgPool, postgres::PgPoolOptions};
+use testkit::test_database::TestDatabases;
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
@@ -67,8 +66,8 @@ pub fn spawn_worker(pool: &PgPool, registry: Registry, config: WorkerConfig) -> 
 }
 
 /// A client with default limits.
-pub fn client(pool: &PgPool, registry: Registry) -> Client {
-    Client::new(pool.clone(), registry, ClientConfig::default())
+pub fn client(pool: &PgPool) -> Client {
+    Client::new(pool.clone(), ClientConfig::default())
 }
 
 /// Polls until the run reaches a terminal status, or panics after `timeout`.

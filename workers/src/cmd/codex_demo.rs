@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use workflows::runtime::AgentCommand;
 
-use crate::fake_model::{FakeModel, Script, Turn};
+use testkit::model::{FakeModel, Script, Turn};
 
 /// The codex binary: `CK8S_CODEX_BIN`, the test install under `tests/node_modules`, or `codex` on PATH.
 pub(crate) fn find_codex() -> Option<PathBuf> {

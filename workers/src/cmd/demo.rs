@@ -6,13 +6,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use testkit::github::FakeGitHub;
 use tokio_util::sync::CancellationToken;
-use workflows::{
-    github::fake::FakeGitHub,
-    store::{
-        directory::{self, NewProject, NewUser},
-        webhook_delivery,
-    },
+use workflows::store::{
+    directory::{self, NewProject, NewUser},
+    webhook_delivery,
 };
 
 use super::{codex_demo::CodexDemo, follow};

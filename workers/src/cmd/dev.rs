@@ -10,8 +10,12 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{Context, bail};
 use engine::{Metrics, RunStatus, StartOptions, Worker};
 use serde_json::json;
+use testkit::{
+    github::FakeGitHub,
+    throwaway::{ThrowawayOptions, ThrowawayPg},
+};
 use tokio_util::sync::CancellationToken;
-use workflows::github::fake::FakeGitHub;
+use workflows::github::{ClientConfig, Token};
 
 use super::{codex_demo, demo, follow};
 use crate::{
@@ -27,16 +31,29 @@ pub async fn run(
     args: DevArgs,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db = database::connect(config, true).await?;
-    match &db.throwaway {
-        Some(pg) => println!(
-            "postgres  throwaway server on 127.0.0.1:{} ({})",
-            pg.port(),
-            pg.bindir().display()
-        ),
-        None => println!("postgres  DATABASE_URL"),
-    }
-    database::migrate(&db.pool).await?;
+    // Kept alive until the end of `run`: dropping it stops and deletes the throwaway server.
+    let (pool, _throwaway) = match &config.database_url {
+        Some(url) => {
+            println!("postgres  DATABASE_URL");
+            (database::connect_url(config, url.expose()).await?, None)
+        }
+        None => {
+            let options = ThrowawayOptions {
+                bindir: config.pg_bindir.clone(),
+                ..ThrowawayOptions::default()
+            };
+            let pg = ThrowawayPg::start(options)
+                .await
+                .context("start a throwaway Postgres")?;
+            println!(
+                "postgres  throwaway server on 127.0.0.1:{} ({})",
+                pg.port(),
+                pg.bindir().display()
+            );
+            (database::connect_url(config, &pg.url()).await?, Some(pg))
+        }
+    };
+    database::migrate(&pool).await?;
     println!("migrate   done");
     let fake = match &config.github_platform_token {
         Some(_) => None,
@@ -49,7 +66,7 @@ pub async fn run(
     let github = match &fake {
         Some(f) => {
             println!("github    local fake GitHub on {}", f.base_url());
-            let mut c = f.client_config();
+            let mut c = fake_github_config(f);
             c.bot_login = Some(config.github_bot_login.clone());
             c
         }
@@ -84,7 +101,7 @@ pub async fn run(
         }
         None => (None, None),
     };
-    let wiring = platform::build_with(&settings, db.pool.clone(), github, agent)?;
+    let wiring = platform::build_with(&settings, pool.clone(), github, agent)?;
     let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()
             .simple()
@@ -95,7 +112,7 @@ pub async fn run(
     let metrics = Arc::new(Metrics::new());
     let stop = shutdown.child_token();
     let worker = Worker::new(
-        db.pool.clone(),
+        pool.clone(),
         wiring.registry.clone(),
         config.worker_config(),
         metrics.clone(),
@@ -157,4 +174,17 @@ pub async fn run(
         bail!("a dev run did not succeed");
     }
     Ok(())
+}
+
+/// GitHub client settings pointing at a local fake GitHub, with a short retry backoff.
+pub fn fake_github_config(fake: &FakeGitHub) -> ClientConfig {
+    ClientConfig {
+        base_url: fake.base_url().to_owned(),
+        bot_login: Some(testkit::github::BOT_LOGIN.to_owned()),
+        retry_backoff: Duration::from_millis(10),
+        ..ClientConfig::new(
+            Token::new(fake.platform_token()),
+            Token::new(fake.bot_token()),
+        )
+    }
 }

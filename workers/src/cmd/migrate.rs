@@ -4,8 +4,8 @@ use crate::{config::Config, database};
 
 /// Applies migrations and returns.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
-    let db = database::connect(config, false).await?;
-    database::migrate(&db.pool).await?;
+    let pool = database::connect(config).await?;
+    database::migrate(&pool).await?;
     tracing::info!("migrations applied");
     Ok(())
 }

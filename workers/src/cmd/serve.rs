@@ -14,8 +14,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         .github_webhook_secret
         .clone()
         .context("CK8S_GITHUB_WEBHOOK_SECRET is required")?;
-    let db = database::connect(config, false).await?;
-    let wiring = platform::build(config, db.pool.clone(), platform::github_config(config)?)?;
+    let pool = database::connect(config).await?;
+    let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
     let state = api::AppState {
         client: wiring.client,
         platform: wiring.platform.clone(),

@@ -10,11 +10,11 @@ use crate::{config::Config, database, http, platform};
 
 /// Runs until `shutdown`, then stops in two phases (see `engine::Worker::run`).
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let db = database::connect(config, false).await?;
-    let wiring = platform::build(config, db.pool.clone(), platform::github_config(config)?)?;
+    let pool = database::connect(config).await?;
+    let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
     let metrics = Arc::new(Metrics::new());
     let worker = Worker::new(
-        db.pool.clone(),
+        pool.clone(),
         wiring.registry,
         config.worker_config(),
         metrics.clone(),

@@ -75,7 +75,7 @@ impl Mcp {
         let fake = fake_approver(received.clone()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let mut gh = base.github.client_config();
+        let mut gh = workers::cmd::dev::fake_github_config(&base.github);
         gh.bot_login = Some(BOT.into());
         let policy = Policy::new(&PolicyConfig {
             bot_login: BOT.into(),
@@ -109,8 +109,8 @@ impl Mcp {
         };
         let github = GitHubClient::new(gh).unwrap();
         let platform = Platform::new(base.pool.clone(), policy, github, config, runtime);
-        let registry = platform.registry();
-        let client = engine::Client::new(base.pool.clone(), registry.clone(), Default::default());
+        let registry = platform.registry().expect("valid registry");
+        let client = engine::Client::new(base.pool.clone(), Default::default());
         platform.set_client(client.clone());
         let router = api::app(api::AppState {
             client,

@@ -1,10 +1,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use workflows::{
-    github::fake::Fault,
-    policy::{PolicyConfig, Trigger},
-};
+use testkit::github::Fault;
+use workflows::policy::{PolicyConfig, Trigger};
 
 use crate::support::*;
 

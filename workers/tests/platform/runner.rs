@@ -11,9 +11,9 @@ use axum::{
 use engine::RunStatus;
 use serde_json::{Value, json};
 use sqlx::Row;
+use testkit::model::{FakeModel, Script, Turn, Usage};
 use tower::ServiceExt;
 use uuid::Uuid;
-use workers::fake_model::{FakeModel, Script, Turn, Usage};
 use workflows::{
     runtime::AgentCommand,
     store::{

@@ -58,7 +58,7 @@ async fn tokens_never_reach_flow_events_or_step_history() {
     p.finished(run.unwrap(), std::time::Duration::from_secs(30))
         .await;
     for token in [p.github.platform_token(), p.github.bot_token()] {
-        let token = token.expose().to_owned();
+        let token = token.to_owned();
         let leaks: i64 = sqlx::query_scalar(
             "select (select count(*) from flow_events where detail::text like '%' || $1 || '%')
                   + (select count(*) from workflow_steps where coalesce(output::text, '') || coalesce(error::text, '') like '%' || $1 || '%')

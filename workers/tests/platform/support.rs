@@ -4,15 +4,15 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, http::Request};
-use engine::{Metrics, Worker, WorkerConfig, test_database::TestDatabases};
+use engine::{Metrics, Worker, WorkerConfig};
 use serde_json::Value;
 use sqlx::{PgPool, postgres::PgPoolOptions};
+use testkit::{github::FakeGitHub, test_database::TestDatabases};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
-use workers::{api, config::Secret, platform::Wiring};
+use workers::{api, cmd::dev::fake_github_config, config::Secret, platform::Wiring};
 use workflows::{
-    github::fake::FakeGitHub,
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
     runtime::{AgentCommand, LocalRuntime},
@@ -122,7 +122,7 @@ impl TestPlatform {
         workflows::tls::install_crypto_provider();
         let pool = fresh_pool().await;
         let github = FakeGitHub::start().await.expect("fake github");
-        let mut gh = github.client_config();
+        let mut gh = fake_github_config(&github);
         gh.bot_login = Some(BOT.into());
         let policy = Policy::new(&PolicyConfig {
             bot_login: BOT.into(),
@@ -155,12 +155,8 @@ impl TestPlatform {
             ..PlatformConfig::default()
         };
         let platform = Platform::new(pool.clone(), policy, client, config, runtime);
-        let registry = platform.registry();
-        let engine_client = engine::Client::new(
-            pool.clone(),
-            registry.clone(),
-            engine::ClientConfig::default(),
-        );
+        let registry = platform.registry().expect("valid registry");
+        let engine_client = engine::Client::new(pool.clone(), engine::ClientConfig::default());
         platform.set_client(engine_client.clone());
         let wiring = Wiring {
             platform,

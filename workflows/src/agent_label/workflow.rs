@@ -66,9 +66,6 @@ pub struct AgentLabels {
 }
 
 impl AgentLabels {
-    /// The persisted kind name.
-    pub const KIND_NAME: &'static str = "agent_labels";
-
     /// The workflow over the platform's services.
     pub fn new(platform: Arc<Platform>) -> Self {
         Self { platform }
@@ -128,7 +125,7 @@ async fn audit(
 }
 
 impl Workflow for AgentLabels {
-    const KIND: &'static str = Self::KIND_NAME;
+    const KIND: &'static str = "agent_labels";
     type Input = AgentLabelsInput;
     type Output = AgentLabelsOutput;
 

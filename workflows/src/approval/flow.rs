@@ -74,9 +74,6 @@ pub struct ApprovalFlow {
 }
 
 impl ApprovalFlow {
-    /// The persisted kind name.
-    pub const KIND_NAME: &'static str = "approval_flow";
-
     /// The workflow over the platform's services.
     pub fn new(platform: Arc<Platform>) -> Self {
         crate::tls::install_crypto_provider();
@@ -94,6 +91,7 @@ impl ApprovalFlow {
             factor: 2.0,
             max_delay: Duration::from_secs(120),
             max_attempts: self.platform.config.approval.delivery_attempts.max(1),
+            ..RetryPolicy::default()
         }
     }
 }
@@ -187,7 +185,7 @@ impl ApprovalFlow {
 }
 
 impl Workflow for ApprovalFlow {
-    const KIND: &'static str = Self::KIND_NAME;
+    const KIND: &'static str = "approval_flow";
     type Input = ApprovalFlowInput;
     type Output = ApprovalFlowOutput;
 

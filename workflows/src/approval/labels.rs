@@ -111,7 +111,6 @@ pub async fn request(p: &Platform, run: &AgentRun, ask: LabelsAsk) -> Result<Val
         requested_by_run: run.id,
         request: request.clone(),
     };
-    let input = serde_json::to_value(&input).map_err(|e| crate::Error::Corrupt(e.to_string()))?;
     match route_agent_labels(&p.policy, &request) {
         Decision::NeedsOwnerApproval {
             pending, apply_now, ..
@@ -146,7 +145,7 @@ pub async fn request(p: &Platform, run: &AgentRun, ask: LabelsAsk) -> Result<Val
                     let mut tx = p.pool.begin().await.map_err(db("approval::labels begin"))?;
                     let target = p
                         .client()
-                        .start_raw_with(&mut *tx, AgentLabels::KIND_NAME, input, Default::default())
+                        .start_with::<AgentLabels>(&mut *tx, &input, Default::default())
                         .await?;
                     let id = insert_with_flow(&mut tx, p, &opening, Some(target.id)).await?;
                     commit_or_reuse(p, tx, id, &opening.signature).await?
@@ -166,7 +165,7 @@ pub async fn request(p: &Platform, run: &AgentRun, ask: LabelsAsk) -> Result<Val
         _ => {
             let started = p
                 .client()
-                .start_raw(AgentLabels::KIND_NAME, input, Default::default())
+                .start::<AgentLabels>(&input, Default::default())
                 .await?;
             let deadline = tokio::time::Instant::now() + APPLY_WAIT;
             loop {

@@ -62,15 +62,14 @@ pub(crate) async fn insert_with_flow(
     if !store::insert(&mut **tx, &new).await? {
         return Ok(None);
     }
-    let input = serde_json::to_value(ApprovalFlowInput { approval_id: id })
-        .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+    let input = ApprovalFlowInput { approval_id: id };
     let options = engine::StartOptions {
         idempotency_key: Some(format!("approval-flow-{id}")),
         ..engine::StartOptions::default()
     };
     let flow = p
         .client()
-        .start_raw_with(&mut **tx, ApprovalFlow::KIND_NAME, input, options)
+        .start_with::<ApprovalFlow>(&mut **tx, &input, options)
         .await?;
     store::set_flow_run(&mut **tx, id, flow.id).await?;
     let detail = json!({

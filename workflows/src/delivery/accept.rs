@@ -2,10 +2,10 @@
 //! sent only once both are durable; a redelivery finds the first row and starts nothing.
 
 use engine::StartOptions;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::route::RouteDelivery;
+use super::route::{RouteDelivery, RouteInput};
 use crate::{
     error::{Result, db},
     platform::INGRESS_QUEUE,
@@ -76,9 +76,11 @@ pub async fn accept(client: &engine::Client, d: IncomingDelivery<'_>) -> Result<
         idempotency_key: Some(format!("delivery:{}", d.delivery_id)),
         ..StartOptions::default()
     };
-    let input = json!({ "delivery_id": d.delivery_id });
+    let input = RouteInput {
+        delivery_id: d.delivery_id.to_owned(),
+    };
     client
-        .start_raw_with(&mut *tx, RouteDelivery::KIND_NAME, input, options)
+        .start_with::<RouteDelivery>(&mut *tx, &input, options)
         .await?;
     tx.commit().await.map_err(db("accept delivery commit"))?;
     Ok(Accepted::New)

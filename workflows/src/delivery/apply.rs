@@ -3,7 +3,6 @@
 
 use engine::{StartOptions, StepError, WorkflowContext, WorkflowError};
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{comment, facts::BoundRepo, route::RouteOutput};
@@ -14,7 +13,7 @@ use crate::{
         CleanupTarget, Decision, Event, NeedLabel, ProfileSource, RunKind, RunPlan, Thread,
         TriggerSource,
     },
-    stage::StageRun,
+    stage::{StageInput, StageRun},
     store::agent_run::{self, AgentRun},
 };
 
@@ -234,7 +233,7 @@ async fn start_stage(
             };
             let started = p
                 .client()
-                .start_raw_with(&mut *tx, StageRun::KIND_NAME, json!({}), options)
+                .start_with::<StageRun>(&mut *tx, &StageInput {}, options)
                 .await
                 .map_err(StepError::retryable)?;
             row.id = started.id;

@@ -55,9 +55,6 @@ pub struct RouteDelivery {
 }
 
 impl RouteDelivery {
-    /// The persisted kind name.
-    pub const KIND_NAME: &'static str = "github_delivery";
-
     /// The workflow over the platform's services.
     pub fn new(platform: Arc<Platform>) -> Self {
         Self { platform }
@@ -65,7 +62,7 @@ impl RouteDelivery {
 }
 
 impl Workflow for RouteDelivery {
-    const KIND: &'static str = Self::KIND_NAME;
+    const KIND: &'static str = "github_delivery";
     type Input = RouteInput;
     type Output = RouteOutput;
 

@@ -1,4 +1,4 @@
-//! GitHub REST integration: the client a stage run talks through, and a fake GitHub for tests and demos.
+//! GitHub REST integration: the client a stage run talks through.
 //!
 //! Two tokens: the platform token reads Issues and pull requests, the bot token says everything
 //! the bot says (comments, labels, reactions). Every call has a deadline and a bounded retry;
@@ -7,7 +7,6 @@
 mod client;
 mod comment;
 mod error;
-pub mod fake;
 mod issue;
 mod pull;
 mod rate_limit;

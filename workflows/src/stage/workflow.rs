@@ -69,9 +69,6 @@ pub struct StageRun {
 }
 
 impl StageRun {
-    /// The persisted kind name.
-    pub const KIND_NAME: &'static str = "stage_run";
-
     /// The workflow over the platform's services.
     pub fn new(platform: Arc<Platform>) -> Self {
         Self { platform }
@@ -138,7 +135,7 @@ async fn publish(
 }
 
 impl Workflow for StageRun {
-    const KIND: &'static str = Self::KIND_NAME;
+    const KIND: &'static str = "stage_run";
     type Input = StageInput;
     type Output = StageOutput;
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use engine::{Registry, Workflow};
+use engine::Registry;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -71,9 +71,9 @@ async fn cost(
     let c = settings.concurrency;
     let pool = server.engine_db(db, 30).await?;
     let done = Arc::new(AtomicU64::new(0));
-    let registry = Registry::new().with(Noop { done: done.clone() });
-    let client = engine_side::client(&pool, registry.clone());
-    engine_side::load_runs(&client, Noop::KIND, backlog + SEGMENTS * measured).await?;
+    let registry = Registry::new().with(Noop { done: done.clone() })?;
+    let client = engine_side::client(&pool);
+    engine_side::load_runs::<Noop>(&client, backlog + SEGMENTS * measured).await?;
     let t = Instant::now();
     sqlx::raw_sql("vacuum analyze workflow_runs, workflow_tasks")
         .execute(&pool)

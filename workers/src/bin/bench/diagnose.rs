@@ -4,8 +4,8 @@
 use std::{path::Path, process::Command};
 
 use anyhow::{Context, Result, bail};
-use engine::throwaway::ThrowawayPg;
 use sqlx::{PgPool, Row};
+use testkit::throwaway::ThrowawayPg;
 
 use crate::server::{self, Server};
 

@@ -7,20 +7,20 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail};
-use engine::{Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig};
+use engine::{Client, ClientConfig, Metrics, Registry, Worker, WorkerConfig, Workflow};
 use futures::{StreamExt, TryStreamExt};
-use serde_json::json;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 /// The queue every bench workload uses.
 pub(crate) const QUEUE: &str = "bench";
 
-/// Runs per `start_many_raw` call.
+/// Runs per `start_many` call.
 const CHUNK: usize = 5_000;
 
-/// Starts `n` runs of `kind` (inputs 0..n) in chunks, two chunks in flight.
-pub(crate) async fn load_runs(client: &Client, kind: &str, n: u64) -> Result<()> {
+/// Starts `n` runs of `W` (inputs 0..n) in chunks, two chunks in flight.
+pub(crate) async fn load_runs<W: Workflow<Input = u64>>(client: &Client, n: u64) -> Result<()> {
+    let kind = W::KIND;
     let started = Instant::now();
     let chunks: Vec<(u64, u64)> = (0..n)
         .step_by(CHUNK)
@@ -28,9 +28,9 @@ pub(crate) async fn load_runs(client: &Client, kind: &str, n: u64) -> Result<()>
         .collect();
     let created: Vec<i64> = futures::stream::iter(chunks)
         .map(|(from, to)| async move {
-            let inputs: Vec<_> = (from..to).map(|i| json!(i)).collect();
+            let inputs: Vec<u64> = (from..to).collect();
             client
-                .start_many_raw(kind, &inputs, Some(QUEUE))
+                .start_many::<W>(&inputs, Some(QUEUE))
                 .await
                 .with_context(|| format!("start runs {from}..{to} of {kind}"))
         })
@@ -48,9 +48,9 @@ pub(crate) async fn load_runs(client: &Client, kind: &str, n: u64) -> Result<()>
     Ok(())
 }
 
-/// A client for the bench's kinds.
-pub(crate) fn client(pool: &PgPool, registry: Registry) -> Client {
-    Client::new(pool.clone(), registry, ClientConfig::default())
+/// A client over the bench's database.
+pub(crate) fn client(pool: &PgPool) -> Client {
+    Client::new(pool.clone(), ClientConfig::default())
 }
 
 /// Worker settings for the bench queue with `slots` concurrent runs; `heartbeat` overrides the

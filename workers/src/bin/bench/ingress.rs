@@ -7,9 +7,10 @@ use std::{sync::Arc, time::Instant};
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
-use workers::{api, config::Secret};
+use testkit::github::FakeGitHub;
+use workers::{api, cmd::dev::fake_github_config, config::Secret};
 use workflows::{
-    github::{GitHubClient, fake::FakeGitHub},
+    github::GitHubClient,
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
     runtime::{AgentCommand, LocalRuntime},
@@ -27,7 +28,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
     let pool = server.engine_db("ingress", 40).await?;
     let github = FakeGitHub::start().await.context("fake github")?;
     let policy = Policy::new(&PolicyConfig::default()).context("policy")?;
-    let client = GitHubClient::new(github.client_config()).context("github client")?;
+    let client = GitHubClient::new(fake_github_config(&github)).context("github client")?;
     let runtime = Arc::new(LocalRuntime::new(
         std::env::temp_dir().join("ck8s-bench-ingress"),
         AgentCommand {
@@ -44,9 +45,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         PlatformConfig::default(),
         runtime,
     );
-    let registry = platform.registry();
-    let engine_client =
-        engine::Client::new(pool.clone(), registry, engine::ClientConfig::default());
+    let engine_client = engine::Client::new(pool.clone(), engine::ClientConfig::default());
     platform.set_client(engine_client.clone());
     let state = api::AppState {
         client: engine_client,

@@ -11,7 +11,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use engine::{Registry, Workflow};
+use engine::Registry;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -118,9 +118,9 @@ async fn engine(
     let c = settings.concurrency;
     let pool = server.engine_db(db, ENGINE_POOL).await?;
     let done = Arc::new(AtomicU64::new(0));
-    let registry = Registry::new().with(Noop { done: done.clone() });
-    let client = engine_side::client(&pool, registry.clone());
-    engine_side::load_runs(&client, Noop::KIND, n).await?;
+    let registry = Registry::new().with(Noop { done: done.clone() })?;
+    let client = engine_side::client(&pool);
+    engine_side::load_runs::<Noop>(&client, n).await?;
     if stats == Stats::Analyzed {
         analyze(&pool, "workflow_runs, workflow_tasks").await?;
     }

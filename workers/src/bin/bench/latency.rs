@@ -39,8 +39,8 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
 async fn engine(server: &Server, samples: u64) -> Result<Vec<Duration>> {
     let pool = server.engine_db("latency_engine", 20).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let registry = Registry::new().with(Ping { started: tx });
-    let client = engine_side::client(&pool, registry.clone());
+    let registry = Registry::new().with(Ping { started: tx })?;
+    let client = engine_side::client(&pool);
     let worker = RunningWorker::spawn(&pool, registry, engine_side::worker_config(10, None))?;
     // Let the worker's listener connect before the first sample.
     tokio::time::sleep(Duration::from_millis(500)).await;

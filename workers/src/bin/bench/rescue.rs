@@ -34,7 +34,7 @@ pub(crate) async fn child(url: String) -> Result<()> {
     let pool = server::pool(&url, 10).await?;
     let registry = Registry::new().with(Hold {
         role: HoldRole::Doomed,
-    });
+    })?;
     let worker = RunningWorker::spawn(&pool, registry, engine_side::worker_config(64, None))?;
     // Until killed; a child whose parent vanished gives up after ten minutes.
     tokio::time::sleep(Duration::from_secs(600)).await;
@@ -50,8 +50,8 @@ pub(crate) async fn run(server: &Server, _: Settings) -> Result<Value> {
         started: tx,
         gate: gate.clone(),
     };
-    let registry = Registry::new().with(Hold { role });
-    let client = engine_side::client(&pool, registry.clone());
+    let registry = Registry::new().with(Hold { role })?;
+    let client = engine_side::client(&pool);
     let options = StartOptions {
         queue: Some(QUEUE.into()),
         ..StartOptions::default()

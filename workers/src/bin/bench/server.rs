@@ -3,11 +3,11 @@
 use std::{str::FromStr, time::Duration};
 
 use anyhow::{Context, Result};
-use engine::throwaway::{ThrowawayOptions, ThrowawayPg};
 use sqlx::{
     PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
+use testkit::throwaway::{ThrowawayOptions, ThrowawayPg};
 
 /// How long any pool waits for a free connection before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);

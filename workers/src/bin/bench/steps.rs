@@ -7,7 +7,7 @@ use std::{
 };
 
 use anyhow::Result;
-use engine::{Registry, Workflow};
+use engine::Registry;
 use serde_json::{Value, json};
 
 use crate::{
@@ -30,17 +30,12 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
     let runs: u64 = if settings.quick { 3_000 } else { 10_000 };
     let c = settings.steps_concurrency;
     let done = Arc::new(AtomicU64::new(0));
-    let registry = Registry::new().with(ThreeSteps { done: done.clone() });
+    let registry = Registry::new().with(ThreeSteps { done: done.clone() })?;
 
     let loader = server.engine_db(DB, 4).await?;
     let stats = server::pool(&server.url_for(DB), 2).await?;
     let empty = Snapshot::settled(&stats).await?;
-    engine_side::load_runs(
-        &engine_side::client(&loader, registry.clone()),
-        ThreeSteps::KIND,
-        runs,
-    )
-    .await?;
+    engine_side::load_runs::<ThreeSteps>(&engine_side::client(&loader), runs).await?;
     loader.close().await;
     let before = Snapshot::settled(&stats).await?;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use http::Method;
 
 use super::support::{REPO, start, start_with};
-use crate::github::fake::Fault;
 use crate::github::{ClientConfig, Error, Failure, GitHubClient, Token};
+use testkit::github::Fault;
 
 const ISSUE: &str = "/repos/acme/shop/issues/7";
 
@@ -123,8 +123,8 @@ async fn no_token_appears_in_any_error_message() {
     );
 
     let secrets = [
-        t.fake.platform_token(),
-        t.fake.bot_token(),
+        Token::new(t.fake.platform_token()),
+        Token::new(t.fake.bot_token()),
         Token::new("ghp_revokedsecret"),
     ];
     for error in &errors {

@@ -7,8 +7,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use http::Method;
 
 use super::support::{REPO, start, start_with};
-use crate::github::fake::Fault;
 use crate::github::{ClientConfig, Error, Failure, Identity, RateLimitKind};
+use testkit::github::Fault;
 
 const ISSUE: &str = "/repos/acme/shop/issues/7";
 const COMMENTS: &str = "/repos/acme/shop/issues/7/comments";

@@ -3,8 +3,8 @@
 use http::Method;
 
 use super::support::{REPO, start};
-use crate::github::fake::{Auth, BOT_LOGIN, HUMAN_LOGIN};
 use crate::github::{Error, IssueState, Reaction};
+use testkit::github::{Auth, BOT_LOGIN, HUMAN_LOGIN};
 
 #[tokio::test]
 async fn get_issue_reads_title_labels_author_and_state_with_the_platform_token() {

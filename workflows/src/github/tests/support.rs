@@ -1,9 +1,11 @@
 //! The per-test bundle: a fresh fake and a client configured for it.
 
-use http::Method;
+use std::time::Duration;
 
-use crate::github::fake::{Auth, FakeGitHub, RecordedRequest};
-use crate::github::{ClientConfig, GitHubClient};
+use http::Method;
+use testkit::github::{Auth, BOT_LOGIN, FakeGitHub, RecordedRequest};
+
+use crate::github::{ClientConfig, GitHubClient, Token};
 
 /// The repository every test uses.
 pub(super) const REPO: &str = "acme/shop";
@@ -19,8 +21,21 @@ pub(super) async fn start() -> Bundle {
 
 pub(super) async fn start_with(tune: impl FnOnce(ClientConfig) -> ClientConfig) -> Bundle {
     let fake = FakeGitHub::start().await.expect("fake github starts");
-    let client = GitHubClient::new(tune(fake.client_config())).expect("client builds");
+    let client = GitHubClient::new(tune(fake_config(&fake))).expect("client builds");
     Bundle { fake, client }
+}
+
+/// Client settings pointing at the fake, with a short retry backoff.
+pub(super) fn fake_config(fake: &FakeGitHub) -> ClientConfig {
+    ClientConfig {
+        base_url: fake.base_url().to_owned(),
+        bot_login: Some(BOT_LOGIN.to_owned()),
+        retry_backoff: Duration::from_millis(10),
+        ..ClientConfig::new(
+            Token::new(fake.platform_token()),
+            Token::new(fake.bot_token()),
+        )
+    }
 }
 
 impl Bundle {

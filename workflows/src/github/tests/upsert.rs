@@ -4,7 +4,7 @@ use http::Method;
 
 use super::support::{REPO, start};
 use crate::github::Error;
-use crate::github::fake::{BOT_LOGIN, HUMAN_LOGIN};
+use testkit::github::{BOT_LOGIN, HUMAN_LOGIN};
 
 const MARKER: &str = "<!-- codex-k8s:run-status run_id=0190-aa -->";
 

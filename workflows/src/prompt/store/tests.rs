@@ -1,8 +1,8 @@
 //! Conformance of the `prompt_templates` store against a real Postgres with the real migrations:
 //! precedence and locale fallback here, versioning and validation in [`version`].
 
-use engine::test_database::TestDatabases;
 use sqlx::PgPool;
+use testkit::test_database::TestDatabases;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 

@@ -68,9 +68,9 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("token "))
         .unwrap_or_default();
-    if token == shared.platform_token.expose() {
+    if token == shared.platform_token {
         Auth::Platform
-    } else if token == shared.bot_token.expose() {
+    } else if token == shared.bot_token {
         Auth::Bot
     } else {
         Auth::Unknown

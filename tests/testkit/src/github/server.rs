@@ -8,7 +8,6 @@ use tokio::task::JoinHandle;
 
 use super::route;
 use super::state::{PullRefs, State};
-use crate::github::{ClientConfig, Token};
 
 /// Login of the bot token's user; comments, labels and reactions made with the bot token show it.
 pub const BOT_LOGIN: &str = "codex-bot";
@@ -75,8 +74,8 @@ pub enum Fault {
 #[derive(Debug)]
 pub(super) struct Shared {
     pub(super) base_url: String,
-    pub(super) platform_token: Token,
-    pub(super) bot_token: Token,
+    pub(super) platform_token: String,
+    pub(super) bot_token: String,
     state: Mutex<State>,
 }
 
@@ -88,7 +87,7 @@ impl Shared {
 
 /// A GitHub REST API on 127.0.0.1 that keeps its data in memory; for tests and `dev --demo`.
 ///
-/// Serves the endpoints [`crate::github::GitHubClient`] uses with GitHub's JSON shapes.
+/// Serves the endpoints the platform's GitHub client uses, with GitHub's JSON shapes.
 /// The server stops when the handle is dropped.
 #[derive(Debug)]
 pub struct FakeGitHub {
@@ -110,8 +109,8 @@ impl FakeGitHub {
         let salt = uuid::Uuid::new_v4().simple();
         let shared = Arc::new(Shared {
             base_url: format!("http://{address}"),
-            platform_token: Token::new(format!("ghp_fakeplatform{salt}")),
-            bot_token: Token::new(format!("ghp_fakebot{salt}")),
+            platform_token: format!("ghp_fakeplatform{salt}"),
+            bot_token: format!("ghp_fakebot{salt}"),
             state: Mutex::new(State::default()),
         });
         let app = route::router(shared.clone());
@@ -129,23 +128,13 @@ impl FakeGitHub {
     }
 
     /// The token the fake accepts as the platform token.
-    pub fn platform_token(&self) -> Token {
-        self.shared.platform_token.clone()
+    pub fn platform_token(&self) -> &str {
+        &self.shared.platform_token
     }
 
     /// The token the fake accepts as the bot token.
-    pub fn bot_token(&self) -> Token {
-        self.shared.bot_token.clone()
-    }
-
-    /// Client settings pointing at this fake, with a short retry backoff.
-    pub fn client_config(&self) -> ClientConfig {
-        ClientConfig {
-            base_url: self.base_url().to_owned(),
-            bot_login: Some(BOT_LOGIN.to_owned()),
-            retry_backoff: Duration::from_millis(10),
-            ..ClientConfig::new(self.platform_token(), self.bot_token())
-        }
+    pub fn bot_token(&self) -> &str {
+        &self.shared.bot_token
     }
 
     /// Adds (or replaces) an open Issue by [`HUMAN_LOGIN`].

@@ -1,6 +1,6 @@
 //! A fake GitHub REST API for tests and `dev --demo`: real HTTP on 127.0.0.1, in-memory data.
 //!
-//! Driven by the real [`crate::github::GitHubClient`], it checks what the client sends
+//! Driven by the platform's real octocrab-based client, it checks what the client sends
 //! (method, path, body, which token) and answers with GitHub's JSON shapes, status codes and
 //! rate-limit headers, including injected failures ([`Fault`]).
 

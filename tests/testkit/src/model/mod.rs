@@ -140,7 +140,7 @@ mod tests {
         let body = json!({ "model": "m", "input": [
             { "type": "message", "role": "user", "content": [{ "type": "input_text", "text": "hi" }] }
         ]});
-        workflows::tls::install_crypto_provider();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let response = reqwest::Client::new()
             .post(format!("{}/responses", fake.base_url()))
             .header("thread-id", "t-1")

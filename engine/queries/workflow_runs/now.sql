@@ -1,0 +1,2 @@
+-- The database clock.
+select now()
