@@ -694,3 +694,47 @@ begin
         where c.active < c.max_active
           and exists (select 1 from workflow_tasks t where t.state = 'blocked' and c.id = any(t.concurrency_keys))));
 end $$;
+
+-- Re-opens a failed run from its last failed step: that journal entry and every later one (with
+-- their waits, and the signals they consumed) are removed, the run is admitted again behind its keys
+-- and replays; the rest of its journal is kept. Returns reopened, blocked, not_retryable or no_run.
+create function engine_reopen(p_run uuid) returns text
+language plpgsql as $$
+declare
+    v_run workflow_runs;
+    v_seq int;
+    v_admitted boolean := true;
+begin
+    select * into v_run from workflow_runs where id = p_run for no key update;
+    if not found then
+        return 'no_run';
+    end if;
+    if v_run.status <> 'failed' or v_run.finished_at is null then
+        return 'not_retryable';
+    end if;
+    select max(seq) into v_seq from workflow_steps where run_id = p_run and status = 'failed';
+    if v_seq is not null then
+        delete from workflow_steps where run_id = p_run and seq >= v_seq;
+        delete from workflow_waits where run_id = p_run and seq >= v_seq;
+        update workflow_signals set consumed_seq = null, consumed_at = null, updated_at = now()
+        where run_id = p_run and consumed_seq >= v_seq;
+    end if;
+    if cardinality(v_run.concurrency_keys) > 0 then
+        perform engine_lock_admission();
+        v_admitted := engine_admit(v_run.concurrency_keys, null);
+    end if;
+    update workflow_runs
+    set status = 'pending', end_reason = null, error = null, output = null, finished_at = null, updated_at = now()
+    where id = p_run;
+    insert into workflow_tasks (run_id, queue, priority, state, concurrency_keys)
+    values (p_run, v_run.queue, v_run.priority, case when v_admitted then 'ready' else 'blocked' end,
+            v_run.concurrency_keys);
+    insert into flow_events (run_id, kind, step_seq, detail)
+    values (p_run, 'reopened', v_seq, jsonb_build_object('error', v_run.error));
+    if v_admitted then
+        perform engine_start_clock(p_run, now());
+        perform pg_notify('codex_k8s_ready', v_run.queue);
+        return 'reopened';
+    end if;
+    return 'blocked';
+end $$;

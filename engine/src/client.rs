@@ -241,14 +241,19 @@ impl Client {
         }
     }
 
-    /// Takes a parked run out of parking once its cause is fixed (new code deployed, kind
-    /// registered): it is admitted again behind its concurrency keys and replays from its journal.
+    /// Retries a run once its cause is fixed: a parked run (new code deployed, kind registered)
+    /// leaves parking; a failed run is re-opened from its last failed step (that journal entry and
+    /// the later ones are removed, the rest is kept). Either is admitted again behind its
+    /// concurrency keys and replays. Cancelled and timed-out runs are not retried.
     pub async fn retry(&self, run_id: Uuid) -> Result<RetryOutcome> {
-        let outcome = store::task::unpark(&self.pool, run_id, "operator").await?;
+        let mut outcome = store::task::unpark(&self.pool, run_id, "operator").await?;
+        if outcome == "not_parked" {
+            outcome = store::run::reopen(&self.pool, run_id).await?;
+        }
         match outcome.as_str() {
-            "unparked" => Ok(RetryOutcome::Resumed),
+            "unparked" | "reopened" => Ok(RetryOutcome::Resumed),
             "blocked" => Ok(RetryOutcome::Blocked),
-            "not_parked" => Ok(RetryOutcome::NotParked),
+            "not_parked" | "not_retryable" => Ok(RetryOutcome::NotRetryable),
             _ => Err(Error::RunNotFound(run_id)),
         }
     }
@@ -321,7 +326,7 @@ pub struct ScheduleOptions {
     pub catch_up: CatchUp,
 }
 
-/// What a retry of a parked run did.
+/// What a retry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryOutcome {
@@ -329,8 +334,8 @@ pub enum RetryOutcome {
     Resumed,
     /// It waits for a slot of its concurrency keys first.
     Blocked,
-    /// It was not parked.
-    NotParked,
+    /// It is neither parked nor failed (it runs, succeeded, was cancelled or timed out).
+    NotRetryable,
 }
 
 /// Parses a cron expression.

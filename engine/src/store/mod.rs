@@ -80,4 +80,4 @@ pub(crate) struct StepRecord {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -221,3 +221,12 @@ pub(crate) async fn now(e: impl PgExecutor<'_>) -> Result<DateTime<Utc>> {
         .await
         .map_err(db("run::now"))
 }
+
+/// Re-opens a failed run from its last failed step; returns the `engine_reopen` outcome.
+pub(crate) async fn reopen(e: impl PgExecutor<'_>, run_id: Uuid) -> Result<String> {
+    sqlx::query_scalar(include_str!("../../queries/workflow_runs/reopen.sql"))
+        .bind(run_id)
+        .fetch_one(e)
+        .await
+        .map_err(db("run::reopen"))
+}

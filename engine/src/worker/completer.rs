@@ -365,3 +365,116 @@ async fn flush(pool: &sqlx::PgPool, hooks: &Hooks, ops: &[Op]) -> Result<Vec<Out
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::tests::{self as fixture, Spec};
+
+    fn step_op(s: NewStep) -> (Op, oneshot::Receiver<Result<StepCommit, FlushError>>) {
+        let (tx, rx) = oneshot::channel();
+        (Op::Step(s, tx), rx)
+    }
+
+    async fn claimed_runs(pool: &sqlx::PgPool, n: usize) -> Vec<crate::store::task::Claimed> {
+        for _ in 0..n {
+            fixture::start(pool, Spec::default()).await;
+        }
+        let claimed = fixture::claim_all(pool, n as i64).await;
+        assert_eq!(claimed.len(), n);
+        claimed
+    }
+
+    #[tokio::test]
+    async fn one_unstorable_output_fails_only_its_own_step_and_the_batch_is_committed() {
+        let pool = fixture::pool().await;
+        let claimed = claimed_runs(&pool, 50).await;
+        let bad = claimed[17].run_id;
+        let (ops, replies): (Vec<Op>, Vec<_>) = claimed
+            .iter()
+            .map(|c| {
+                let mut s = fixture::step_write(c.run_id, c.epoch, 0);
+                if c.run_id == bad {
+                    // jsonb cannot hold a NUL character.
+                    s.record.output = Some(json!({ "text": "before\u{0}after" }));
+                }
+                step_op(s)
+            })
+            .unzip();
+        flush_and_reply(&pool, &Metrics::new(), &Hooks::default(), ops).await;
+        for (c, reply) in claimed.iter().zip(replies) {
+            let reply = reply.await.unwrap().unwrap();
+            if c.run_id == bad {
+                let StepCommit::Unstorable(why) = reply else {
+                    panic!("{reply:?}")
+                };
+                assert!(
+                    why.contains("unsupported Unicode escape") || why.contains("\\u0000"),
+                    "{why}"
+                );
+            } else {
+                assert_eq!(reply, StepCommit::Committed, "an innocent run is committed");
+            }
+        }
+        let committed: i64 = sqlx::query_scalar("select count(*) from workflow_steps")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(committed, 49);
+    }
+
+    #[tokio::test]
+    async fn a_flush_that_fails_on_its_data_is_bisected_to_the_one_operation() {
+        let pool = fixture::pool().await;
+        let claimed = claimed_runs(&pool, 20).await;
+        let poisoned = claimed[5].run_id;
+        let flushes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = flushes.clone();
+        let hooks = Hooks {
+            poison_flush: Some(Arc::new(move |runs: &[Uuid]| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                runs.contains(&poisoned)
+            })),
+            ..Hooks::default()
+        };
+        let (ops, replies): (Vec<Op>, Vec<_>) = claimed
+            .iter()
+            .map(|c| step_op(fixture::step_write(c.run_id, c.epoch, 0)))
+            .unzip();
+        flush_and_reply(&pool, &Metrics::new(), &hooks, ops).await;
+        let mut unstorable = Vec::new();
+        for (c, reply) in claimed.iter().zip(replies) {
+            match reply.await.unwrap().unwrap() {
+                StepCommit::Committed => {}
+                StepCommit::Unstorable(_) => unstorable.push(c.run_id),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(unstorable, [poisoned]);
+        let tries = flushes.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            tries <= 2 * 5 + 1,
+            "bisection, not one flush per operation: {tries}"
+        );
+    }
+
+    #[test]
+    fn a_batch_is_cut_by_bytes_and_an_oversized_operation_goes_alone() {
+        let big = |n: usize| {
+            let mut s = fixture::step_write(Uuid::now_v7(), 1, 0);
+            s.record.output = Some(json!("x".repeat(n)));
+            step_op(s).0
+        };
+        let chunks = split_by_bytes(vec![
+            big(10 << 20),
+            big(10 << 20),
+            big(10 << 20),
+            big(40 << 20),
+            big(10),
+        ]);
+        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [3, 1, 1]);
+    }
+}

@@ -14,6 +14,8 @@ mod listener;
 mod maintenance;
 mod runtime;
 mod services;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use completer::StepCommit;
 pub use config::WorkerConfig;
