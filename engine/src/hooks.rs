@@ -20,8 +20,10 @@ pub struct Hooks {
     pub after_claim: Option<Hook<Vec<Uuid>>>,
     /// Runs when the listener has handled a cancel notice for a run.
     pub cancel_noticed: Option<Hook<Uuid>>,
-    /// Runs after the listener's connection was re-established (the first one included).
+    /// Runs after the listener's connection was (re-)established and its catch-up done.
     pub listener_connected: Option<Hook<()>>,
+    /// Runs when the listener noticed its connection was lost, before it reconnects.
+    pub listener_lost: Option<Hook<()>>,
     /// Asked before a completer flush with the runs it touches; `true` makes the flush fail inside
     /// its transaction with a real database error (a division by zero), as an unstorable row would.
     pub poison_flush: Option<Poison>,
@@ -33,6 +35,7 @@ impl fmt::Debug for Hooks {
             .field("after_claim", &self.after_claim.is_some())
             .field("cancel_noticed", &self.cancel_noticed.is_some())
             .field("listener_connected", &self.listener_connected.is_some())
+            .field("listener_lost", &self.listener_lost.is_some())
             .field("poison_flush", &self.poison_flush.is_some())
             .finish()
     }
@@ -53,6 +56,12 @@ impl Hooks {
 
     pub(crate) async fn listener_connected(&self) {
         if let Some(h) = &self.listener_connected {
+            h(()).await;
+        }
+    }
+
+    pub(crate) async fn listener_lost(&self) {
+        if let Some(h) = &self.listener_lost {
             h(()).await;
         }
     }

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::{Clock, Error, Hooks, Result, SystemClock};
+use crate::{Clock, Error, Hooks, Result, RetryPolicy, SystemClock};
 
 /// How a worker process claims and runs work.
 #[derive(Debug, Clone)]
@@ -27,6 +27,9 @@ pub struct WorkerConfig {
     pub max_skips: i32,
     /// Rescues without step progress before a run is stopped as crash-looping (default 3).
     pub max_rescues: i32,
+    /// How a workflow that panics outside any step is retried before its run fails (default: the
+    /// default step policy, 5 attempts).
+    pub panic_policy: RetryPolicy,
     /// How long a soft stop lets running steps finish before cancelling them (default 10 s).
     pub shutdown_grace: Duration,
     /// Finished runs older than this are pruned (default 30 days).
@@ -56,6 +59,7 @@ impl Default for WorkerConfig {
             slot_check_interval: Duration::from_secs(30),
             max_skips: 3,
             max_rescues: 3,
+            panic_policy: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(10),
             retention: Duration::from_secs(30 * 24 * 3600),
             max_payload_bytes: 1 << 20,
@@ -107,6 +111,7 @@ impl WorkerConfig {
         if self.max_skips < 1 {
             return bad("max_skips", "must be at least 1");
         }
+        self.panic_policy.validate()?;
         if self.max_rescues < 1 {
             return bad("max_rescues", "must be at least 1");
         }

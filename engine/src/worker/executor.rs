@@ -19,7 +19,7 @@ use super::{
     services::{AttemptKey, CancelCause, Registration, Services},
 };
 use crate::{
-    EndReason, RetryPolicy, StepError, WorkflowContext, WorkflowError,
+    EndReason, StepError, WorkflowContext, WorkflowError,
     context::{Attempt, Suspension, panic_message},
     store::{
         self, StepRecord,
@@ -422,10 +422,10 @@ impl Executor<'_> {
     }
 
     /// A panic outside any step: retried after backoff, counted against the next position, up to
-    /// the default policy's attempts; then the run fails.
+    /// the configured panic policy's attempts; then the run fails.
     async fn retry_after_panic(&self, workflow: Arc<dyn ErasedWorkflow>, seq: i32, message: &str) {
         let c = self.claimed;
-        let policy = RetryPolicy::default();
+        let policy = self.services.config.panic_policy;
         let attempt = if c.failed_seq == Some(seq) {
             c.failed_attempts + 1
         } else {

@@ -20,24 +20,20 @@ pub(crate) const CANCEL_CHANNEL: &str = "codex_k8s_cancel";
 
 /// Listens until `stop`; reconnects on failure and then catches up on what may have been missed.
 pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
-    let mut listener: Option<PgListener> = None;
     loop {
-        let mut active = match listener.take() {
-            Some(l) => l,
-            None => match connect(&services).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error.message = %e, "listen connection failed; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                        _ = stop.cancelled() => return,
-                    }
+        let mut active = match connect(&services).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error.message = %e, "listen connection failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = stop.cancelled() => return,
                 }
-            },
+            }
         };
         catch_up(&services).await;
-        // `try_recv` answers None when the connection was lost and has been re-established (with
-        // its channels listened to again): the moment to catch up, which `recv` would hide.
+        // `try_recv` answers None when the connection was lost (eager reconnection is off, so that
+        // the catch-up runs on a fresh connection after LISTEN): `recv` would hide the loss.
         loop {
             let note = tokio::select! {
                 n = active.try_recv() => n,
@@ -52,9 +48,8 @@ pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
                     }
                 }
                 Ok(None) => {
-                    // The listener has already reconnected and listens again (eager reconnect).
-                    tracing::warn!("listen connection lost and re-established; catching up");
-                    listener = Some(active);
+                    tracing::warn!("listen connection lost; reconnecting and catching up");
+                    services.config.hooks.listener_lost().await;
                     break;
                 }
                 Err(e) => {
@@ -68,6 +63,7 @@ pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
 
 async fn connect(services: &Services) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(&services.pool).await?;
+    listener.eager_reconnect(false);
     listener.listen_all([READY_CHANNEL, CANCEL_CHANNEL]).await?;
     Ok(listener)
 }

@@ -251,3 +251,243 @@ pub fn registry() -> engine::Registry {
     r.register(Double).expect("valid");
     r
 }
+
+/// Step "a", then a wait for "go": the code as first deployed.
+pub struct Before;
+impl Workflow for Before {
+    const KIND: &'static str = "test_diverge";
+    type Input = Empty;
+    type Output = String;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<String, WorkflowError> {
+        let a: String = ctx.step("a", |_| async { Ok("a".to_owned()) }).await?;
+        match ctx.wait::<String>(Wait::signal("go")).await? {
+            WaitOutcome::Signal(s) => Ok(format!("{a}{s}")),
+            WaitOutcome::Deadline => Ok(a),
+        }
+    }
+}
+
+/// The same kind changed incompatibly: step "b" where the journal holds "a".
+pub struct After;
+impl Workflow for After {
+    const KIND: &'static str = "test_diverge";
+    type Input = Empty;
+    type Output = String;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<String, WorkflowError> {
+        let b: String = ctx.step("b", |_| async { Ok("b".to_owned()) }).await?;
+        Ok(b)
+    }
+}
+
+/// Three steps, then a wait: the code as first deployed.
+pub struct Longer;
+impl Workflow for Longer {
+    const KIND: &'static str = "test_shrink";
+    type Input = Empty;
+    type Output = u32;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<u32, WorkflowError> {
+        for name in ["a", "b", "c"] {
+            ctx.step(name, |_| async { Ok(()) }).await?;
+        }
+        ctx.wait::<u32>(Wait::signal("go")).await?;
+        Ok(3)
+    }
+}
+
+/// The same kind now returning after its first step: the journal holds more than it reaches.
+pub struct Shorter;
+impl Workflow for Shorter {
+    const KIND: &'static str = "test_shrink";
+    type Input = Empty;
+    type Output = u32;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<u32, WorkflowError> {
+        ctx.step("a", |_| async { Ok(()) }).await?;
+        Ok(1)
+    }
+}
+
+/// A kind at code version 2 (workers with version 1 must not replay its runs).
+pub struct Versioned;
+impl Workflow for Versioned {
+    const KIND: &'static str = "test_versioned";
+    const VERSION: u32 = 2;
+    type Input = Empty;
+    type Output = u32;
+    async fn run(&self, _: WorkflowContext, _: Empty) -> Result<u32, WorkflowError> {
+        Ok(2)
+    }
+}
+
+/// The same kind at version 1.
+pub struct VersionedOld;
+impl Workflow for VersionedOld {
+    const KIND: &'static str = "test_versioned";
+    type Input = Empty;
+    type Output = u32;
+    async fn run(&self, _: WorkflowContext, _: Empty) -> Result<u32, WorkflowError> {
+        Ok(1)
+    }
+}
+
+/// Ten steps created in order and polled in a random order (join_all over a shuffled list), twice
+/// around a durable sleep: positions are taken when a step is created, so replays agree.
+pub struct Fanout;
+impl Workflow for Fanout {
+    const KIND: &'static str = "test_fanout";
+    type Input = Empty;
+    type Output = Vec<u32>;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<Vec<u32>, WorkflowError> {
+        let mut all = Vec::new();
+        for round in 0..2u32 {
+            let mut steps: Vec<_> = (0..10u32)
+                .map(|i| {
+                    let name = format!("s{round}-{i}");
+                    let step = ctx.step(&name, move |_| async move { Ok(i) });
+                    (i, step)
+                })
+                .collect();
+            // A different polling order at every replay.
+            let mut order: Vec<usize> = (0..steps.len()).collect();
+            for k in (1..order.len()).rev() {
+                order.swap(k, rand::random_range(0..=k));
+            }
+            let mut shuffled = Vec::new();
+            let mut slots: Vec<Option<_>> = steps.drain(..).map(Some).collect();
+            for k in order {
+                shuffled.push(slots[k].take().expect("each once"));
+            }
+            let mut outputs: Vec<(u32, u32)> = Vec::new();
+            for (i, out) in futures::future::join_all(
+                shuffled
+                    .into_iter()
+                    .map(|(i, f)| async move { (i, f.await) }),
+            )
+            .await
+            {
+                outputs.push((i, out?));
+            }
+            outputs.sort();
+            all.extend(outputs.into_iter().map(|(_, v)| v));
+            ctx.sleep(Duration::from_millis(20)).await;
+        }
+        Ok(all)
+    }
+}
+
+/// Panics outside any step, every time.
+pub struct PanicOutside;
+impl Workflow for PanicOutside {
+    const KIND: &'static str = "test_panic_outside";
+    type Input = Empty;
+    type Output = ();
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<(), WorkflowError> {
+        PROBE.hit(ctx.run_id(), "body");
+        panic!("outside any step");
+    }
+    async fn cleanup(&self, run: Uuid, _: Empty, reason: EndReason) -> Result<(), StepError> {
+        PROBE.hit(run, &format!("cleanup_{}", reason.as_str()));
+        Ok(())
+    }
+}
+
+/// Sleeps for `Duration::MAX`.
+pub struct SleepForever;
+impl Workflow for SleepForever {
+    const KIND: &'static str = "test_sleep_forever";
+    type Input = Empty;
+    type Output = ();
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<(), WorkflowError> {
+        ctx.sleep(Duration::MAX).await;
+        Ok(())
+    }
+}
+
+/// Its cleanup policy panics once the worker runs (it was fine when registered).
+pub struct BadCleanupPolicy {
+    pub armed: std::sync::atomic::AtomicBool,
+}
+impl Workflow for BadCleanupPolicy {
+    const KIND: &'static str = "test_bad_cleanup_policy";
+    type Input = Empty;
+    type Output = ();
+    async fn run(&self, _: WorkflowContext, _: Empty) -> Result<(), WorkflowError> {
+        Err(WorkflowError::new("boom", "fails so its cleanup runs"))
+    }
+    async fn cleanup(&self, run: Uuid, _: Empty, reason: EndReason) -> Result<(), StepError> {
+        PROBE.hit(run, &format!("cleanup_{}", reason.as_str()));
+        Ok(())
+    }
+    fn cleanup_policy(&self) -> RetryPolicy {
+        if self.armed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            panic!("cleanup_policy panicked");
+        }
+        RetryPolicy::default()
+    }
+}
+
+/// A step that hangs on its first attempt (past its 200 ms timeout) and succeeds on the second;
+/// every attempt records the idempotency key it was given.
+pub struct Hang;
+pub static KEYS: LazyLock<Mutex<HashMap<Uuid, Vec<String>>>> = LazyLock::new(Default::default);
+impl Workflow for Hang {
+    const KIND: &'static str = "test_hang";
+    type Input = Empty;
+    type Output = i32;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<i32, WorkflowError> {
+        let policy = RetryPolicy {
+            timeout: Duration::from_millis(200),
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        };
+        let run = ctx.run_id();
+        let n = ctx
+            .step_with("hang_once", policy, move |sc| async move {
+                KEYS.lock()
+                    .unwrap()
+                    .entry(run)
+                    .or_default()
+                    .push(sc.idempotency_key().to_owned());
+                if sc.attempt == 1 {
+                    let _dropped = DropFlag(run, "hang_dropped");
+                    std::future::pending::<()>().await;
+                }
+                Ok(sc.attempt)
+            })
+            .await?;
+        Ok(n)
+    }
+}
+
+/// A step whose output holds a NUL character, which Postgres cannot store.
+pub struct Nul;
+impl Workflow for Nul {
+    const KIND: &'static str = "test_nul";
+    type Input = Empty;
+    type Output = String;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<String, WorkflowError> {
+        let s: String = ctx
+            .step("nul", |_| async { Ok("a\u{0}b".to_owned()) })
+            .await?;
+        Ok(s)
+    }
+}
+
+/// Sleeps 300 ms durably, then returns the recorded time.
+pub struct Sleeper;
+impl Workflow for Sleeper {
+    const KIND: &'static str = "test_sleeper";
+    type Input = Empty;
+    type Output = chrono::DateTime<chrono::Utc>;
+    async fn run(&self, ctx: WorkflowContext, _: Empty) -> Result<Self::Output, WorkflowError> {
+        ctx.sleep(Duration::from_millis(300)).await;
+        Ok(ctx.now().await)
+    }
+}
+
+/// The test registry plus these kinds.
+pub fn registry_with(extra: impl FnOnce(&mut engine::Registry)) -> engine::Registry {
+    let mut r = registry();
+    extra(&mut r);
+    r
+}
