@@ -107,3 +107,28 @@ async fn a_non_pausing_wait_keeps_spending_the_budget() {
     assert_eq!(done.waits[0].outcome.as_deref(), Some("cancelled"));
     worker.stop().await;
 }
+
+#[tokio::test]
+async fn a_delayed_start_whose_delay_is_longer_than_its_budget_runs_and_succeeds() {
+    let pool = fresh_pool().await;
+    let client = client(&pool);
+    let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
+    let opts = StartOptions {
+        run_at: Some(chrono::Utc::now() + chrono::Duration::milliseconds(1500)),
+        budget: Some(Duration::from_millis(1000)),
+        ..Default::default()
+    };
+    let run = client
+        .start::<crate::flows::Double>(&crate::flows::Num { n: 5 }, opts)
+        .await
+        .unwrap();
+    assert_eq!(task_state(&pool, run.id).await, "scheduled");
+    let done = wait_finished(&client, run.id, Duration::from_secs(10)).await;
+    assert_eq!(
+        done.summary.status,
+        RunStatus::Succeeded,
+        "the budget starts when the run can run"
+    );
+    assert_eq!(done.output, Some(json!(10)));
+    worker.stop().await;
+}

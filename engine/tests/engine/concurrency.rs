@@ -108,8 +108,11 @@ async fn a_key_with_limit_two_runs_two_at_once() {
     PROBE
         .wait_for(runs[1], "work_started", 1, Duration::from_secs(5))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(PROBE.count(runs[2], "work_started"), 0);
+    assert_eq!(
+        task_state(&pool, runs[2]).await,
+        "blocked",
+        "the third waits for a slot"
+    );
     PROBE.open(runs[0]);
     PROBE
         .wait_for(runs[2], "work_started", 1, Duration::from_secs(5))
@@ -147,16 +150,17 @@ async fn a_run_with_two_keys_waits_for_both_and_frees_both() {
     PROBE
         .wait_for(b, "work_started", 1, Duration::from_secs(5))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        PROBE.count(c, "work_started") + PROBE.count(a2, "work_started"),
-        0
-    );
+    assert_eq!(task_state(&pool, c).await, "blocked", "the project is full");
+    assert_eq!(task_state(&pool, a2).await, "blocked", "issue 1 is taken");
     PROBE.open(b); // frees project and issue 2: c (issue 3) is admitted, a2 still waits for issue 1
     PROBE
         .wait_for(c, "work_started", 1, Duration::from_secs(5))
         .await;
-    assert_eq!(PROBE.count(a2, "work_started"), 0);
+    assert_eq!(
+        task_state(&pool, a2).await,
+        "blocked",
+        "issue 1 is still taken"
+    );
     PROBE.open(a); // frees issue 1 and a project slot: a2 is admitted
     PROBE
         .wait_for(a2, "work_started", 1, Duration::from_secs(5))

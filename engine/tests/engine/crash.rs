@@ -91,22 +91,22 @@ async fn a_worker_killed_mid_step_has_its_runs_rescued_and_finished_exactly_once
     }
     child.start_kill().unwrap(); // SIGKILL
     child.wait().await.unwrap();
-    let killed_at = tokio::time::Instant::now();
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("crash", 8)]));
     for id in &runs {
         let done = wait_finished(&client, *id, Duration::from_secs(15)).await;
         assert_eq!(done.summary.status, RunStatus::Succeeded, "{done:#?}");
         assert_eq!(done.steps.len(), 1);
-        assert!(done.events.iter().any(|e| e.kind == "lease_rescued"));
+        let rescued = done.events.iter().position(|e| e.kind == "lease_rescued");
+        let finished = done.events.iter().position(|e| e.kind == "succeeded");
+        assert!(
+            rescued < finished && rescued.is_some(),
+            "rescued, then finished: {:?}",
+            done.events
+        );
         // This process ran the step once: the killed attempt's work was never committed.
         assert_eq!(PROBE.count(*id, "work_done"), 1);
     }
-    // Rescue within lease (2 s) + sweep period, then the 1.5 s step: well under 6 s.
-    assert!(
-        killed_at.elapsed() < Duration::from_secs(6),
-        "took {:?}",
-        killed_at.elapsed()
-    );
+    // How fast the rescue is belongs to `bench` (workload `rescue`), not to this test.
     let tasks: i64 = sqlx::query_scalar("select count(*) from workflow_tasks")
         .fetch_one(&pool)
         .await

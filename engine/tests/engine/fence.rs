@@ -47,7 +47,9 @@ async fn a_stale_attempt_cannot_overwrite_a_rescued_run() {
         .wait_for(run.id, "work_done", 2, Duration::from_secs(5))
         .await;
     let done = wait_finished(&client, run.id, Duration::from_secs(5)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Both workers stop only once their attempts are over, the stale one's refused writes included.
+    a.stop().await;
+    b.stop().await;
     let after = client.get_run(run.id).await.unwrap();
     assert_eq!(after.summary.status, RunStatus::Succeeded);
     assert_eq!(after.output, done.output);
@@ -63,6 +65,4 @@ async fn a_stale_attempt_cannot_overwrite_a_rescued_run() {
         .unwrap();
     assert_eq!(rows, 1);
     assert!(after.events.iter().any(|e| e.kind == "lease_rescued"));
-    a.stop().await;
-    b.stop().await;
 }

@@ -110,3 +110,14 @@ pub async fn wait_until(
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// The state of a run's task (`blocked`, `ready`, `scheduled`, `leased`, `waiting`, `parked`), or
+/// `none` once the run has finished.
+pub async fn task_state(pool: &PgPool, run_id: uuid::Uuid) -> String {
+    sqlx::query_scalar::<_, String>("select state from workflow_tasks where run_id = $1")
+        .bind(run_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| "none".into())
+}
