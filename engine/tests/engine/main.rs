@@ -4,6 +4,7 @@
 mod bad_input;
 mod budget;
 mod cancel;
+mod chaos;
 mod clock;
 mod concurrency;
 mod crash;

@@ -8,6 +8,7 @@ mod admission;
 mod claim;
 mod cron;
 mod fence;
+mod lock_order;
 mod park;
 mod prune;
 mod release;
