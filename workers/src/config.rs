@@ -197,9 +197,16 @@ pub struct Config {
     /// Seconds a stopping worker lets running steps finish before handing them back.
     #[arg(long = "shutdown-grace-secs", env = "CK8S_SHUTDOWN_GRACE_SECS", default_value = "10", value_parser = parse_secs, global = true)]
     pub shutdown_grace: Duration,
-    /// Days finished runs are kept before retention deletes them.
+    /// Days finished runs (engine runs with their journal and events, stage runs with their
+    /// tokens, session snapshots, token usage and approvals) and webhook deliveries are kept.
     #[arg(long, env = "CK8S_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub retention_days: u32,
+    /// Days webhook payloads (they hold personal data) are kept before they are redacted.
+    #[arg(long, env = "CK8S_PAYLOAD_RETENTION_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub payload_retention_days: u32,
+    /// Codex session snapshots kept per lineage (the latest ones).
+    #[arg(long, env = "CK8S_SESSION_SNAPSHOTS_KEPT", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..), global = true)]
+    pub session_snapshots_kept: i32,
     /// GitHub REST API base URL (`dev` uses a local fake GitHub when no tokens are set).
     #[arg(
         long,
@@ -326,6 +333,16 @@ impl Config {
             Command::Dev(_) => LogFormat::Pretty,
             _ => LogFormat::Json,
         })
+    }
+
+    /// The retention policy of domain rows (the engine's runs use `retention_days` too).
+    pub fn retention(&self) -> workflows::retention::RetentionConfig {
+        let days = |d: u32| Duration::from_secs(u64::from(d) * 24 * 3600);
+        workflows::retention::RetentionConfig {
+            finished: days(self.retention_days),
+            payloads: days(self.payload_retention_days),
+            snapshots_kept: self.session_snapshots_kept,
+        }
     }
 
     /// Engine worker settings derived from this configuration.

@@ -104,6 +104,7 @@ pub fn build_with(
         stage_budget: config.stage_budget,
         runtime_ttl: std::time::Duration::from_secs(config.runtime_ttl_secs),
         approval: approval_config(config),
+        retention: config.retention(),
         ..PlatformConfig::default()
     };
     let platform = Platform::new(pool.clone(), policy, github, settings, runtime);

@@ -10,6 +10,7 @@ pub mod github_step;
 pub mod platform;
 pub mod policy;
 pub mod prompt;
+pub mod retention;
 pub mod runtime;
 pub mod stage;
 pub mod store;

@@ -36,6 +36,8 @@ pub struct PlatformConfig {
     pub runtime_ttl: Duration,
     /// Approvals of the MCP control tools: approver and executor, allow lists, waits.
     pub approval: crate::approval::ApprovalConfig,
+    /// How long domain rows are kept (the engine's runs follow the same `finished` age).
+    pub retention: crate::retention::RetentionConfig,
 }
 
 impl Default for PlatformConfig {
@@ -50,6 +52,7 @@ impl Default for PlatformConfig {
             github_rate_limit_waits: 3,
             runtime_ttl: Duration::ZERO,
             approval: crate::approval::ApprovalConfig::default(),
+            retention: crate::retention::RetentionConfig::default(),
         }
     }
 }
@@ -118,6 +121,7 @@ impl Platform {
             .with(crate::stage::StageRun::new(self.clone()))?
             .with(crate::stage::ReleaseRuntime::new(self.clone()))?
             .with(crate::agent_label::AgentLabels::new(self.clone()))?
-            .with(crate::approval::ApprovalFlow::new(self.clone()))
+            .with(crate::approval::ApprovalFlow::new(self.clone()))?
+            .with(crate::retention::Retention::new(self.clone()))
     }
 }

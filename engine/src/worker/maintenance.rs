@@ -162,8 +162,12 @@ async fn rescue(services: &Services) -> crate::Result<()> {
 /// than the retention, in batches, for up to PRUNE_BUDGET; returns whether it is still behind.
 async fn prune(services: &Services) -> bool {
     let started = Instant::now();
-    let before = services.db_now()
-        - chrono::Duration::from_std(services.config.retention).unwrap_or(chrono::TimeDelta::MAX);
+    let age =
+        chrono::Duration::from_std(services.config.retention).unwrap_or(chrono::TimeDelta::MAX);
+    let before = services
+        .db_now()
+        .checked_sub_signed(age)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let mut pruned = 0;
     loop {
         let runs = store::run::prune_finished(&services.pool, before, PRUNE_BATCH).await;

@@ -303,6 +303,7 @@ async fn upload_session(
             expected_version: q.expected_version,
             file_name: &q.file_name,
             content: &content,
+            keep: state.platform.config.retention.snapshots_kept,
         },
     )
     .await?;

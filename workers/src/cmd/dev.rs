@@ -102,6 +102,9 @@ pub async fn run(
         None => (None, None),
     };
     let wiring = platform::build_with(&settings, pool.clone(), github, agent)?;
+    workflows::retention::Retention::schedule(&wiring.client)
+        .await
+        .context("schedule retention")?;
     let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()
             .simple()

@@ -12,6 +12,9 @@ use crate::{config::Config, database, http, platform};
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = database::connect(config).await?;
     let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
+    workflows::retention::Retention::schedule(&wiring.client)
+        .await
+        .context("schedule retention")?;
     let metrics = Arc::new(Metrics::new());
     let worker = Worker::new(
         pool.clone(),

@@ -492,6 +492,36 @@ async fn snapshot_uploads_are_versioned_and_a_stale_one_is_refused_with_409() {
     assert_eq!(ctx["mcp_url"], format!("{}/mcp", s.api_url));
     assert_eq!(ctx["session"]["version"], 2);
     assert_eq!(ctx["session"]["file_name"], file.as_str());
+    // Retention keeps the latest three snapshots of a lineage.
+    for (expected, content) in [
+        (
+            2,
+            &b"three
+"[..],
+        ),
+        (
+            3, b"four
+",
+        ),
+        (
+            4, b"five
+",
+        ),
+    ] {
+        let (status, ..) = put(expected, content, None).await;
+        assert_eq!(status, 201);
+    }
+    let versions: Vec<i32> = sqlx::query_scalar(
+        "select version from agent_sessions where lineage = 'acme/shop#62' order by version",
+    )
+    .fetch_all(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        versions,
+        [3, 4, 5],
+        "older snapshots are pruned when a new one is stored"
+    );
     assert_eq!(
         ctx["prompt"],
         Value::Null,

@@ -88,6 +88,9 @@ pub struct NewSnapshot<'a> {
     pub file_name: &'a str,
     /// The rollout file's bytes (their sha256 is computed here).
     pub content: &'a [u8],
+    /// How many of the lineage's latest snapshots are kept; older ones are deleted when this one is
+    /// stored (retention).
+    pub keep: i32,
 }
 
 /// What storing a snapshot did.
@@ -127,6 +130,14 @@ pub async fn save(pool: &PgPool, new: &NewSnapshot<'_>) -> Result<Saved> {
         Err(e) => return Err(db("agent_session::save")(e)),
     };
     if let Some(row) = row {
+        sqlx::query(include_str!(
+            "../../queries/agent_sessions/prune_superseded.sql"
+        ))
+        .bind(new.lineage)
+        .bind(new.keep.max(1))
+        .execute(pool)
+        .await
+        .map_err(db("agent_session::prune_superseded"))?;
         return Ok(Saved::Stored(SnapshotMeta {
             agent_run_id: new.agent_run_id,
             lineage: new.lineage.to_owned(),

@@ -38,6 +38,14 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
 /// Starts one run at a time on an idle worker; latency = body start − just before `start`.
 async fn engine(server: &Server, samples: u64) -> Result<Vec<Duration>> {
     let pool = server.engine_db("latency_engine", 20).await?;
+    let latencies = engine_on(&pool, samples).await?;
+    pool.close().await;
+    Ok(latencies)
+}
+
+/// The engine's enqueue→start latency on a prepared database.
+pub(crate) async fn engine_on(pool: &sqlx::PgPool, samples: u64) -> Result<Vec<Duration>> {
+    let pool = pool.clone();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let registry = Registry::new().with(Ping { started: tx })?;
     let client = engine_side::client(&pool);
@@ -64,12 +72,11 @@ async fn engine(server: &Server, samples: u64) -> Result<Vec<Duration>> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     worker.stop().await?;
-    pool.close().await;
     Ok(latencies)
 }
 
 /// (p50, p99) in milliseconds, nearest rank.
-fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+pub(crate) fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
     let at = |q: f64| {
         let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());

@@ -2,7 +2,7 @@
 //!
 //! Runs each workload side by side and prints exactly one JSON object per workload on stdout;
 //! progress and diagnostics go to stderr.
-//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,apalis-memory]`
+//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,timers,retention,heartbeat,apalis-memory]`
 
 mod apalis_side;
 mod backlog;
@@ -12,6 +12,7 @@ mod engine_side;
 mod fence;
 mod flows;
 mod hardware;
+mod heartbeat;
 mod ingress;
 mod jobs;
 mod latency;
@@ -19,9 +20,11 @@ mod limit;
 mod measure;
 mod pgstat;
 mod rescue;
+mod retention;
 mod server;
 mod spike;
 mod steps;
+mod timers;
 
 use anyhow::Result;
 use clap::{Parser, ValueEnum};
@@ -77,6 +80,12 @@ enum Workload {
     ApalisMemory,
     /// Signed GitHub deliveries over HTTP into the webhook ingress: latency and deliveries/s.
     Ingress,
+    /// Enqueue→start latency with a million sleeping runs vs none.
+    Timers,
+    /// Finished history pruned per second by one process, against 1,000,000 finished runs a day.
+    Retention,
+    /// Lease renewal per attempt vs one liveness row per process, at 100 to 10,000 leased tasks.
+    Heartbeat,
 }
 
 /// Sizes and knobs shared by the workloads.
@@ -129,6 +138,9 @@ async fn run(cli: Cli) -> Result<()> {
             Workload::Backlog,
             Workload::Rescue,
             Workload::Ingress,
+            Workload::Timers,
+            Workload::Retention,
+            Workload::Heartbeat,
         ]
     } else {
         cli.only.clone()
@@ -161,6 +173,9 @@ async fn run(cli: Cli) -> Result<()> {
             (Workload::Backlog, Some(s)) => backlog::run(s, settings).await?,
             (Workload::Rescue, Some(s)) => rescue::run(s, settings).await?,
             (Workload::Ingress, Some(s)) => ingress::run(s, settings).await?,
+            (Workload::Timers, Some(s)) => timers::run(s, settings).await?,
+            (Workload::Retention, Some(s)) => retention::run(s, settings).await?,
+            (Workload::Heartbeat, Some(s)) => heartbeat::run(s, settings).await?,
         };
         if let Value::Object(map) = &mut line {
             map.insert("workload".into(), Value::String(name.clone()));
