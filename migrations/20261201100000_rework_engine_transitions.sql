@@ -333,8 +333,8 @@ end $$;
 -- Hands a leased task back, fenced by epoch, due after p_delay_ms (or at p_run_at), optionally with
 -- a journal entry (a sleep) and a flow event in the same transaction. p_mode: 'retry' (step backoff),
 -- 'sleep', 'skip' (kind unknown here), 'cleanup_retry' or 'handback' (shutdown).
--- A run that is ending is not suspended (except by a handback or a cleanup retry): 'ending' keeps the
--- lease so the attempt runs the cleanup at once. Returns (released|ending|lease_lost, due time).
+-- A run that is ending is not suspended (except by a handback, a cleanup retry, or a skip by a worker
+-- that cannot run its cleanup either): 'ending' keeps the lease so the attempt runs the cleanup at once. Returns (released|ending|lease_lost, due time).
 create function engine_release(
     p_run uuid, p_epoch bigint, p_mode text, p_delay_ms bigint, p_run_at timestamptz,
     p_failed_seq int, p_failed_attempts int, p_step jsonb, p_event jsonb
@@ -351,7 +351,7 @@ begin
         return query select 'lease_lost'::text, null::timestamptz;
         return;
     end if;
-    if v_run.end_reason is not null and p_mode not in ('handback', 'cleanup_retry') then
+    if v_run.end_reason is not null and p_mode not in ('handback', 'cleanup_retry', 'skip') then
         return query select 'ending'::text, null::timestamptz;
         return;
     end if;

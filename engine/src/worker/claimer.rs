@@ -72,7 +72,9 @@ pub(crate) async fn run(
             services.observe_db_clock(first.db_now, sent, services.local_now());
             services.metrics.claimed(&queue, claimed.len() as u64);
             let ids: Vec<uuid::Uuid> = claimed.iter().map(|c| c.run_id).collect();
-            services.config.hooks.after_claim(ids.clone()).await;
+            if services.config.hooks.after_claim.is_some() {
+                services.config.hooks.after_claim(ids.clone()).await;
+            }
             // Registered before anything else can await: a cancel notice that arrived since the
             // claim is waiting in the table and applies now.
             let registered: Vec<_> = claimed

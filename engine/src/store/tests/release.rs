@@ -140,3 +140,19 @@ async fn a_skip_counts_toward_parking_and_a_handback_is_due_at_once() {
         "a handback ignores any delay"
     );
 }
+
+#[tokio::test]
+async fn an_ending_run_that_this_worker_cannot_run_is_handed_back_for_one_that_can() {
+    let pool = pool().await;
+    let run_id = start_plain(&pool).await;
+    let c = claim(&pool).await;
+    run::terminate(&pool, run_id, "cancelled", &json!({}))
+        .await
+        .unwrap();
+    let skip = params(run_id, c.epoch, ReleaseMode::Skip, Duration::from_secs(30));
+    assert!(
+        matches!(task::release(&pool, &skip).await.unwrap(), Released::Due(_)),
+        "its cleanup needs a worker that knows its kind: not kept leased here"
+    );
+    assert_eq!(task_row(&pool, run_id).await.0, "scheduled");
+}
