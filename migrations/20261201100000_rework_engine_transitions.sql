@@ -1,12 +1,12 @@
 -- The engine's transitions, reworked so that no interleaving can strand a run, leak a slot or deadlock.
 --
--- Lock order, everywhere (docs/architecture.md, "Lock order"): a run row (workflow_runs), then its task
--- row (workflow_tasks); several runs in run id order, all their run rows before any task row. Run rows
--- are taken `for no key update`, which does not conflict with the key-share locks that inserts into
--- the tables referencing workflow_runs take (a step insert under a held task lock never waits for a
--- run row). After
--- the admission lock (engine_lock_admission) only concurrency_keys rows are waited for; rows of other
--- runs (blocked runs being admitted) are taken with skip locked, never waited for.
+-- Lock order, everywhere (docs/architecture.md, "Lock order"): a run's task row (workflow_tasks), then
+-- its run row (workflow_runs); several runs' task rows in run id order. A run row is locked only by a
+-- transaction that holds the run's task row, or when the run has no task (it finished). Run rows are
+-- taken `for no key update`, which does not conflict with the key-share locks that inserts into the
+-- tables referencing workflow_runs take. After the admission lock (engine_lock_admission) only
+-- concurrency_keys rows are waited for; rows of other runs (blocked runs being admitted) are taken
+-- with skip locked, never waited for.
 --
 -- A task row exists for every unfinished run, from start to finish (blocked, ready, scheduled,
 -- leased, waiting, parked), so "live work" and "slots held" are read off one table.
@@ -256,13 +256,15 @@ end $$;
 -- Asks a run to end: closes its waits, stops its clock and hands it to its cleanup, whatever its
 -- task is doing. A leased task stays with its worker (told through codex_k8s_cancel); every later
 -- suspension or completion of that attempt finds end_reason and runs the cleanup at once.
--- Returns terminating, finished (never admitted: nothing to clean), already_ended or no_run.
+-- Returns terminating, finished (never admitted: nothing to clean), already_ended, busy (re-opened at
+-- this moment: try again) or no_run.
 create function engine_terminate(p_run uuid, p_reason text, p_detail jsonb) returns text
 language plpgsql as $$
 declare
     v_run workflow_runs;
     v_task workflow_tasks;
 begin
+    select * into v_task from workflow_tasks where run_id = p_run for update;
     select * into v_run from workflow_runs where id = p_run for no key update;
     if not found then
         return 'no_run';
@@ -270,7 +272,13 @@ begin
     if v_run.finished_at is not null or v_run.end_reason is not null then
         return 'already_ended';
     end if;
-    select * into v_task from workflow_tasks where run_id = p_run for update;
+    if v_task.run_id is null then
+        -- re-opened while we waited for the run row: its new task must not be waited for now
+        select * into v_task from workflow_tasks where run_id = p_run for update skip locked;
+        if not found then
+            return 'busy';
+        end if;
+    end if;
     update workflow_waits
     set ended_at = now(), outcome = 'cancelled', updated_at = now(),
         paused_ms = case when pausing then engine_ms(started_at, now()) end
@@ -310,11 +318,11 @@ language plpgsql as $$
 declare
     v_run workflow_runs;
 begin
-    select * into v_run from workflow_runs where id = p_run for no key update;
     perform 1 from workflow_tasks where run_id = p_run and epoch = p_epoch and state = 'leased' for update;
     if not found then
         return 'lease_lost';
     end if;
+    select * into v_run from workflow_runs where id = p_run for no key update;
     if v_run.end_reason is not null then
         return v_run.end_reason;
     end if;
@@ -344,13 +352,13 @@ declare
     v_run workflow_runs;
     v_at timestamptz := coalesce(p_run_at, now() + make_interval(secs => coalesce(p_delay_ms, 0) / 1000.0));
 begin
-    select * into v_run from workflow_runs where id = p_run for no key update;
     perform 1 from workflow_tasks t where t.run_id = p_run and t.epoch = p_epoch and t.state = 'leased'
     for update;
     if not found then
         return query select 'lease_lost'::text, null::timestamptz;
         return;
     end if;
+    select * into v_run from workflow_runs where id = p_run for no key update;
     if v_run.end_reason is not null and p_mode not in ('handback', 'cleanup_retry', 'skip') then
         return query select 'ending'::text, null::timestamptz;
         return;
@@ -397,12 +405,12 @@ declare
     v_wait workflow_waits;
     v_deadline timestamptz;
 begin
-    select * into v_run from workflow_runs where id = p_run for no key update;
     perform 1 from workflow_tasks where run_id = p_run and epoch = p_epoch and state = 'leased' for update;
     if not found then
         return query select 'lease_lost'::text, null::jsonb;
         return;
     end if;
+    select * into v_run from workflow_runs where id = p_run for no key update;
     if v_run.end_reason is not null then
         return query select 'ending'::text, null::jsonb;
         return;
@@ -480,6 +488,7 @@ declare
     v_wait workflow_waits;
     v_id bigint;
 begin
+    perform 1 from workflow_tasks where run_id = p_run for update;
     select * into v_run from workflow_runs where id = p_run for no key update;
     if not found then
         return 'no_run';
@@ -487,7 +496,6 @@ begin
     if v_run.finished_at is not null or v_run.end_reason is not null then
         return 'run_finished';
     end if;
-    perform 1 from workflow_tasks where run_id = p_run for update;
     insert into workflow_signals (run_id, name, payload, idempotency_key)
     values (p_run, p_name, p_payload, p_idempotency_key)
     on conflict (run_id, idempotency_key) do nothing
@@ -532,12 +540,12 @@ language plpgsql as $$
 declare
     v_task workflow_tasks;
 begin
-    perform 1 from workflow_runs where id = p_run for no key update;
     select * into v_task from workflow_tasks where run_id = p_run and epoch = p_epoch and state = 'leased'
     for update;
     if not found then
         return 'lease_lost';
     end if;
+    perform 1 from workflow_runs where id = p_run for no key update;
     perform engine_stop_clock(p_run);
     update workflow_runs set status = 'parked', parked = p_detail, updated_at = now() where id = p_run;
     update workflow_tasks
@@ -557,12 +565,12 @@ declare
     v_run workflow_runs;
     v_admitted boolean := true;
 begin
-    select * into v_run from workflow_runs where id = p_run for no key update;
-    if not found then
-        return 'no_run';
-    end if;
     perform 1 from workflow_tasks where run_id = p_run and state = 'parked' for update;
-    if not found or v_run.status <> 'parked' then
+    if not found then
+        return case when exists (select 1 from workflow_runs where id = p_run) then 'not_parked' else 'no_run' end;
+    end if;
+    select * into v_run from workflow_runs where id = p_run for no key update;
+    if v_run.status <> 'parked' then
         return 'not_parked';
     end if;
     if cardinality(v_run.concurrency_keys) > 0 then
@@ -590,8 +598,8 @@ language plpgsql as $$
 declare
     v_task workflow_tasks;
 begin
-    perform 1 from workflow_runs where id = p_run for no key update;
     select * into v_task from workflow_tasks where run_id = p_run for update;
+    perform 1 from workflow_runs where id = p_run for no key update;
     delete from workflow_tasks where run_id = p_run;
     perform engine_stop_clock(p_run);
     update workflow_runs
@@ -606,8 +614,8 @@ end $$;
 
 -- Returns expired leases to ready, audits each rescue, and stops runs that keep crashing their worker:
 -- after p_max_rescues rescues without step progress the run is terminated as failed (its cleanup runs);
--- if the cleanup keeps crashing too, the run is abandoned. Run rows are locked before task rows, with
--- skip locked: a run busy elsewhere is rescued by the next sweep.
+-- if the cleanup keeps crashing too, the run is abandoned. Task and run rows are taken with skip
+-- locked: a run busy elsewhere is rescued by the next sweep.
 create function engine_rescue(p_max_rescues int, p_limit int)
 returns table (run_id uuid, queue text, rescues int, outcome text)
 language plpgsql as $$
@@ -624,13 +632,13 @@ begin
         order by t.lease_expires_at
         limit p_limit
     loop
-        select r.end_reason into v_end from workflow_runs r where r.id = v_id for no key update skip locked;
-        if not found then
-            continue;
-        end if;
         select * into v_task from workflow_tasks t
         where t.run_id = v_id and t.state = 'leased' and t.lease_expires_at < now()
         for update skip locked;
+        if not found then
+            continue;
+        end if;
+        select r.end_reason into v_end from workflow_runs r where r.id = v_id for no key update skip locked;
         if not found then
             continue;
         end if;

@@ -232,11 +232,22 @@ impl Client {
     /// Cancels a run: its running step is told to stop, then its cleanup runs and it ends `cancelled`.
     pub async fn cancel(&self, run_id: Uuid, reason: &str) -> Result<TerminateOutcome> {
         let detail = json!({ "code": "cancelled", "message": reason });
-        let outcome = store::run::terminate(&self.pool, run_id, "cancelled", &detail).await?;
+        let mut outcome = store::run::terminate(&self.pool, run_id, "cancelled", &detail).await?;
+        // `busy`: the run was re-opened at this very moment and its new task is held; a few tries.
+        let mut backoff = Duration::from_millis(10);
+        for _ in 0..5 {
+            if outcome != "busy" {
+                break;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+            outcome = store::run::terminate(&self.pool, run_id, "cancelled", &detail).await?;
+        }
         match outcome.as_str() {
             "terminating" => Ok(TerminateOutcome::Terminating),
             "finished" => Ok(TerminateOutcome::Finished),
             "already_ended" => Ok(TerminateOutcome::AlreadyEnded),
+            "busy" => Err(Error::Busy(run_id)),
             _ => Err(Error::RunNotFound(run_id)),
         }
     }

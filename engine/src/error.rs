@@ -35,6 +35,9 @@ pub enum Error {
     /// The run does not exist.
     #[error("run {0} not found")]
     RunNotFound(uuid::Uuid),
+    /// The run is in a transition that did not settle within a few tries; try again.
+    #[error("run {0} is busy; try again")]
+    Busy(uuid::Uuid),
     /// A start reused the idempotency key of a run with another kind or input.
     #[error("idempotency key {key:?} belongs to run {run_id}, of another kind or input")]
     IdempotencyConflict {

@@ -1,5 +1,5 @@
--- Finishes runs whose attempts still hold their lease; the caller has locked their run rows, then
--- their task rows. A run finishes only with the status its end reason allows: 'succeeded' when it
+-- Finishes runs whose attempts still hold their lease; the caller has locked their task rows (the
+-- run rows are locked here, under them). A run finishes only with the status its end reason allows: 'succeeded' when it
 -- has none and its budget is not spent, else exactly its end reason (after its cleanup). The others
 -- stay leased and are reported 'ending' (an end reason was set meanwhile: clean up for it) or
 -- 'overdue' (succeeded after its budget ran out: time it out). $1 is a jsonb array of

@@ -122,16 +122,6 @@ pub(crate) async fn end_if_leased(
     })
 }
 
-/// Locks the run rows of the given runs in id order (the first lock of a completer flush).
-pub(crate) async fn lock_many(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Result<()> {
-    sqlx::query(include_str!("../../queries/workflow_runs/lock_many.sql"))
-        .bind(run_ids)
-        .fetch_all(e)
-        .await
-        .map_err(db("run::lock_many"))?;
-    Ok(())
-}
-
 /// Terminates runs whose budget is spent; returns their ids.
 pub(crate) async fn time_out_expired(e: impl PgExecutor<'_>, limit: i64) -> Result<Vec<Uuid>> {
     let rows = sqlx::query(include_str!(

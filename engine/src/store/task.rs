@@ -200,7 +200,7 @@ pub(crate) enum Completed {
     LeaseLost,
 }
 
-/// Finishes many runs in one statement; the caller holds their run rows, then their task rows.
+/// Finishes many runs in one statement; the caller holds their task rows.
 pub(crate) async fn complete_if_leased_many<'a>(
     e: impl PgExecutor<'_>,
     done: impl IntoIterator<Item = &'a Completion>,

@@ -163,8 +163,8 @@ impl Completer {
 
 async fn run(pool: sqlx::PgPool, metrics: Arc<Metrics>, hooks: Hooks, mut rx: mpsc::Receiver<Op>) {
     // Up to FLUSHES_IN_FLIGHT transactions commit at once so Postgres can group-commit them; they
-    // never deadlock with each other because each locks in the one lock order (runs, then tasks,
-    // each in id order) and a run has at most one pending operation per attempt.
+    // never deadlock with each other because each locks its task rows in run id order before any
+    // run row, and a run row is only ever locked under its task row.
     let slots = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT));
     let mut flushes = tokio::task::JoinSet::new();
     let mut received = Vec::with_capacity(MAX_BATCH);
@@ -299,17 +299,7 @@ async fn flush_retrying(pool: &sqlx::PgPool, hooks: &Hooks, ops: &[Op]) -> Resul
 
 async fn flush(pool: &sqlx::PgPool, hooks: &Hooks, ops: &[Op]) -> Result<Vec<Outcome>> {
     let mut tx = pool.begin().await.map_err(db("completer begin"))?;
-    // Lock order: the run rows of the runs this flush finishes, then every task row, each in id order.
-    let mut finishing: Vec<Uuid> = ops
-        .iter()
-        .filter(|op| matches!(op, Op::Finish(..)))
-        .map(Op::run_id)
-        .collect();
-    finishing.sort();
-    finishing.dedup();
-    if !finishing.is_empty() {
-        run::lock_many(&mut *tx, &finishing).await?;
-    }
+    // Lock order: every task row first, in run id order; run rows only under them (the completion).
     let mut touched: Vec<Uuid> = ops.iter().map(Op::run_id).collect();
     touched.sort();
     touched.dedup();

@@ -68,7 +68,6 @@ async fn a_cancel_that_waits_for_an_admission_finds_the_admitted_run_and_its_slo
     let c = claim(&pool).await;
     assert_eq!(c.run_id, holder);
     let mut finish_tx = pool.begin().await.unwrap();
-    run::lock_many(&mut *finish_tx, &[holder]).await.unwrap();
     task::lock_many(&mut *finish_tx, &[holder]).await.unwrap();
     let done = task::complete_if_leased_many(&mut *finish_tx, &[completion(&c, "succeeded")])
         .await

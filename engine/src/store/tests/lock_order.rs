@@ -1,33 +1,54 @@
-//! The lock order holds against the implicit locks too: a step insert under a held task lock takes
-//! a key-share lock on its run row (the foreign key), which a transition holding that run row must
-//! not block, or the two would deadlock.
+//! The lock order: a run's task row, then its run row, and a run row only under its task row. A
+//! transition that waits for a task row therefore holds no run row meanwhile, so a completer flush
+//! holding task rows can lock their run rows (its completion, its step inserts' foreign-key checks)
+//! without ever waiting for it.
 
 use futures::FutureExt;
 use serde_json::json;
 
 use super::*;
-use crate::store::{signal, step};
+use crate::store::{signal, step, task::Completed};
 
 #[tokio::test]
-async fn a_step_insert_under_a_held_task_lock_never_waits_for_a_transition_holding_the_run_row() {
+async fn a_cancel_waits_for_the_task_row_so_a_finishing_flush_never_waits_for_the_run_row() {
+    let pool = pool().await;
+    let run_id = start(&pool, Spec { keys: vec![("issue", 1)], ..Spec::default() }).await;
+    let c = claim(&pool).await;
+    let mut flush = pool.begin().await.unwrap();
+    task::lock_many(&mut *flush, &[run_id]).await.unwrap();
+    let cancelling = on_own_connection(&pool, move |mut conn| {
+        async move { run::terminate(&mut *conn, run_id, "cancelled", &json!({})).await.unwrap() }.boxed()
+    })
+    .await;
+    cancelling.blocked(&pool).await;
+    // The completion updates the run row: nobody holds it, so this cannot wait.
+    let done = tokio::time::timeout(
+        Duration::from_secs(10),
+        task::complete_if_leased_many(&mut *flush, &[completion(&c, "succeeded")]),
+    )
+    .await
+    .expect("the completion does not wait for the run row")
+    .expect("and no deadlock is detected");
+    let Completed::Finished(keys) = &done[0].1 else { panic!("{done:?}") };
+    run::release_slots(&mut *flush, keys).await.unwrap();
+    flush.commit().await.unwrap();
+    assert_eq!(cancelling.result().await, "already_ended");
+    assert_eq!(state(&pool, run_id).await, st("succeeded", None, None, true));
+}
+
+#[tokio::test]
+async fn a_signal_waits_for_the_task_row_so_a_step_insert_never_waits_for_the_run_row() {
     let pool = pool().await;
     let run_id = start_plain(&pool).await;
     let c = claim(&pool).await;
-    // The completer's flush: it holds the task row ...
     let mut flush = pool.begin().await.unwrap();
     task::lock_many(&mut *flush, &[run_id]).await.unwrap();
-    // ... while a signal takes the run row and waits for the task row.
     let signalling = on_own_connection(&pool, move |mut conn| {
-        async move {
-            signal::send(&mut *conn, run_id, "go", &json!(1), None)
-                .await
-                .unwrap()
-        }
-        .boxed()
+        async move { signal::send(&mut *conn, run_id, "go", &json!(1), None).await.unwrap() }.boxed()
     })
     .await;
     signalling.blocked(&pool).await;
-    // The flush's step insert checks its foreign key against the run row the signal holds.
+    // The step insert's foreign-key check takes a key-share lock on the run row.
     let inserted = tokio::time::timeout(
         Duration::from_secs(10),
         step::insert_if_leased_many(&mut *flush, &[step_write(run_id, c.epoch, 0)]),

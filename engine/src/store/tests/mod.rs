@@ -210,10 +210,9 @@ pub(crate) fn completion(c: &Claimed, status: &'static str) -> Completion {
     }
 }
 
-/// Finishes a run the way the completer does: run rows, task rows, complete, release slots.
+/// Finishes a run the way the completer does: task rows, complete (run rows), release slots.
 pub(crate) async fn finish(pool: &PgPool, c: &Claimed, status: &'static str) -> task::Completed {
     let mut tx = pool.begin().await.unwrap();
-    run::lock_many(&mut *tx, &[c.run_id]).await.unwrap();
     task::lock_many(&mut *tx, &[c.run_id]).await.unwrap();
     let mut done = task::complete_if_leased_many(&mut *tx, &[completion(c, status)])
         .await
