@@ -198,7 +198,7 @@ impl Client {
     }
 
     fn check_size(&self, value: &Value) -> Result<()> {
-        let size = value.to_string().len();
+        let size = store::json_size(value);
         if size > self.config.max_payload_bytes {
             return Err(Error::PayloadTooLarge {
                 size,

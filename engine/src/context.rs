@@ -122,7 +122,7 @@ pub struct StepContext {
     pub run_id: Uuid,
     /// 1-based attempt number of this step.
     pub attempt: i32,
-    idempotency_key: String,
+    seq: i32,
     cancel: CancellationToken,
 }
 
@@ -140,8 +140,8 @@ impl StepContext {
 
     /// A key that is the same for every attempt of this step (run id and position): pass it to
     /// the external calls the step makes, so a retried or re-run step does its effect once.
-    pub fn idempotency_key(&self) -> &str {
-        &self.idempotency_key
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:{}", self.run_id, self.seq)
     }
 }
 
@@ -303,7 +303,7 @@ impl WorkflowContext {
         let step_ctx = StepContext {
             run_id: a.run_id,
             attempt,
-            idempotency_key: format!("{}:{seq}", a.run_id),
+            seq,
             cancel: a.cancel.clone(),
         };
         let span = tracing::info_span!("step", run_id = %a.run_id, step = %name, seq, attempt);
@@ -402,11 +402,11 @@ impl WorkflowContext {
         started_at: DateTime<Utc>,
     ) -> Option<String> {
         let a = &self.attempt;
-        if let Some(size) = record.output.as_ref().map(|v| v.to_string().len())
-            && size > a.services.config.max_payload_bytes
-        {
+        let size = |v: &Option<Value>| v.as_ref().map_or(0, store::json_size);
+        let bytes = size(&record.output) + size(&record.error);
+        if bytes > a.services.config.max_payload_bytes {
             return Some(format!(
-                "it is {size} bytes, over the limit of {}",
+                "it is {bytes} bytes, over the limit of {}",
                 a.services.config.max_payload_bytes
             ));
         }
@@ -417,6 +417,7 @@ impl WorkflowContext {
             record,
             attempts,
             started_at,
+            bytes,
         };
         match a.services.completer.step(write).await {
             Ok(StepCommit::Committed) => None,

@@ -19,6 +19,8 @@ pub(crate) struct NewStep {
     pub(crate) record: StepRecord,
     pub(crate) attempts: i32,
     pub(crate) started_at: DateTime<Utc>,
+    /// Serialized size of output and error, for the completer's batch bound.
+    pub(crate) bytes: usize,
 }
 
 /// Commits many steps in one statement; returns the (run, epoch) of those whose lease still held.

@@ -185,6 +185,8 @@ pub(crate) struct Completion {
     pub(crate) status: &'static str,
     pub(crate) output: Option<Value>,
     pub(crate) error: Option<Value>,
+    /// Serialized size of output and error, for the completer's batch bound.
+    pub(crate) bytes: usize,
 }
 
 /// What became of one completion.

@@ -67,12 +67,11 @@ impl Op {
         }
     }
 
-    /// Serialized size of what the operation writes, roughly.
+    /// Size of what the operation writes, roughly (its payloads plus the row).
     fn bytes(&self) -> usize {
-        let json = |v: &Option<serde_json::Value>| v.as_ref().map_or(0, |v| v.to_string().len());
         256 + match self {
-            Op::Step(s, _) => json(&s.record.output) + json(&s.record.error),
-            Op::Finish(c, _) => json(&c.output) + json(&c.error),
+            Op::Step(s, _) => s.bytes,
+            Op::Finish(c, _) => c.bytes,
         }
     }
 }
@@ -454,7 +453,7 @@ mod tests {
     fn a_batch_is_cut_by_bytes_and_an_oversized_operation_goes_alone() {
         let big = |n: usize| {
             let mut s = fixture::step_write(Uuid::now_v7(), 1, 0);
-            s.record.output = Some(json!("x".repeat(n)));
+            s.bytes = n;
             step_op(s).0
         };
         let chunks = split_by_bytes(vec![

@@ -398,6 +398,7 @@ impl Executor<'_> {
             run_id: c.run_id,
             epoch: c.epoch,
             status,
+            bytes: output.as_ref().map_or(0, store::json_size),
             output,
             error: None,
         };

@@ -447,7 +447,7 @@ impl Workflow for Hang {
                     .unwrap()
                     .entry(run)
                     .or_default()
-                    .push(sc.idempotency_key().to_owned());
+                    .push(sc.idempotency_key());
                 if sc.attempt == 1 {
                     let _dropped = DropFlag(run, "hang_dropped");
                     std::future::pending::<()>().await;

@@ -12,12 +12,24 @@ use crate::store::{signal, step, task::Completed};
 #[tokio::test]
 async fn a_cancel_waits_for_the_task_row_so_a_finishing_flush_never_waits_for_the_run_row() {
     let pool = pool().await;
-    let run_id = start(&pool, Spec { keys: vec![("issue", 1)], ..Spec::default() }).await;
+    let run_id = start(
+        &pool,
+        Spec {
+            keys: vec![("issue", 1)],
+            ..Spec::default()
+        },
+    )
+    .await;
     let c = claim(&pool).await;
     let mut flush = pool.begin().await.unwrap();
     task::lock_many(&mut *flush, &[run_id]).await.unwrap();
     let cancelling = on_own_connection(&pool, move |mut conn| {
-        async move { run::terminate(&mut *conn, run_id, "cancelled", &json!({})).await.unwrap() }.boxed()
+        async move {
+            run::terminate(&mut *conn, run_id, "cancelled", &json!({}))
+                .await
+                .unwrap()
+        }
+        .boxed()
     })
     .await;
     cancelling.blocked(&pool).await;
@@ -29,11 +41,16 @@ async fn a_cancel_waits_for_the_task_row_so_a_finishing_flush_never_waits_for_th
     .await
     .expect("the completion does not wait for the run row")
     .expect("and no deadlock is detected");
-    let Completed::Finished(keys) = &done[0].1 else { panic!("{done:?}") };
+    let Completed::Finished(keys) = &done[0].1 else {
+        panic!("{done:?}")
+    };
     run::release_slots(&mut *flush, keys).await.unwrap();
     flush.commit().await.unwrap();
     assert_eq!(cancelling.result().await, "already_ended");
-    assert_eq!(state(&pool, run_id).await, st("succeeded", None, None, true));
+    assert_eq!(
+        state(&pool, run_id).await,
+        st("succeeded", None, None, true)
+    );
 }
 
 #[tokio::test]
@@ -44,7 +61,12 @@ async fn a_signal_waits_for_the_task_row_so_a_step_insert_never_waits_for_the_ru
     let mut flush = pool.begin().await.unwrap();
     task::lock_many(&mut *flush, &[run_id]).await.unwrap();
     let signalling = on_own_connection(&pool, move |mut conn| {
-        async move { signal::send(&mut *conn, run_id, "go", &json!(1), None).await.unwrap() }.boxed()
+        async move {
+            signal::send(&mut *conn, run_id, "go", &json!(1), None)
+                .await
+                .unwrap()
+        }
+        .boxed()
     })
     .await;
     signalling.blocked(&pool).await;

@@ -197,6 +197,7 @@ pub(crate) fn step_write(run_id: Uuid, epoch: i64, seq: i32) -> NewStep {
         },
         attempts: 1,
         started_at: Utc::now(),
+        bytes: 0,
     }
 }
 
@@ -207,6 +208,7 @@ pub(crate) fn completion(c: &Claimed, status: &'static str) -> Completion {
         status,
         output: Some(json!(status)),
         error: None,
+        bytes: 0,
     }
 }
 
