@@ -28,8 +28,8 @@ pub enum DirectoryError {
         /// What is wrong.
         message: String,
     },
-    /// The change conflicts with existing data; `code` is stable (`email_taken`, `login_taken`,
-    /// `slug_taken`, `repository_bound`, `owner_exists`).
+    /// The change conflicts with existing data; `code` is stable (`email-taken`, `login-taken`,
+    /// `slug-taken`, `repository-bound`, `owner-exists`).
     #[error("{message}")]
     Conflict {
         /// Stable code.
@@ -65,14 +65,14 @@ impl From<crate::Error> for DirectoryError {
             message: message.to_owned(),
         };
         match constraint.as_deref() {
-            Some("users_email_key") => conflict("email_taken", "a user with this email exists"),
+            Some("users_email_key") => conflict("email-taken", "a user with this email exists"),
             Some("users_github_login_key") => {
-                conflict("login_taken", "another user has this GitHub login")
+                conflict("login-taken", "another user has this GitHub login")
             }
-            Some("users_one_owner") => conflict("owner_exists", "the platform has an owner"),
-            Some("projects_slug_key") => conflict("slug_taken", "a project with this slug exists"),
+            Some("users_one_owner") => conflict("owner-exists", "the platform has an owner"),
+            Some("projects_slug_key") => conflict("slug-taken", "a project with this slug exists"),
             Some("repositories_full_name_key") => {
-                conflict("repository_bound", "this repository is bound already")
+                conflict("repository-bound", "this repository is bound already")
             }
             _ => DirectoryError::Store(e),
         }

@@ -9,3 +9,6 @@ pub mod github;
 pub mod model;
 pub mod test_database;
 pub mod throwaway;
+
+#[cfg(test)]
+mod codegen;

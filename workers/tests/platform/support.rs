@@ -168,6 +168,7 @@ impl TestPlatform {
             platform: wiring.platform.clone(),
             webhook_secret: SECRET.parse::<Secret>().unwrap(),
             max_body_bytes: 1 << 20,
+            staff: api::StaffState::local(pool.clone()),
             metrics: Arc::new(Metrics::new()),
         };
         let router = api::app(state);

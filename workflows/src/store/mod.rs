@@ -6,5 +6,6 @@ pub mod directory;
 pub mod flow_event;
 pub mod oauth_login;
 pub mod run_token;
+pub mod staff_run;
 pub mod token_usage;
 pub mod webhook_delivery;
