@@ -7,6 +7,7 @@
 
 pub mod github;
 pub mod model;
+pub mod oauth;
 pub mod test_database;
 pub mod throwaway;
 

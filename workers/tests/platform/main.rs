@@ -8,6 +8,8 @@ mod mcp;
 mod routing;
 mod runner;
 mod secret;
+mod staff;
+mod staff_rbac;
 mod stage;
 mod support;
 mod transition;

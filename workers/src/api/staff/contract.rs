@@ -192,7 +192,6 @@ impl Contract {
     }
 
     /// Every operation as `(method, path template)`.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn operations(&self) -> Vec<(Method, String)> {
         let mut ops: Vec<_> = self.operations.keys().cloned().collect();
         ops.sort_by(|a, b| (&a.1, a.0.as_str()).cmp(&(&b.1, b.0.as_str())));

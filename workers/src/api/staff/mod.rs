@@ -29,6 +29,16 @@ use axum::{Router, middleware};
 
 use super::AppState;
 
+/// Every operation of the contract as `(METHOD, path template)`, sorted (the RBAC matrix test
+/// checks it covers them all).
+pub fn operations() -> Vec<(String, String)> {
+    contract::Contract::get()
+        .operations()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .collect()
+}
+
 /// Every staff route, each checked against the contract before its handler runs.
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
