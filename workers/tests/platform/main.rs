@@ -9,6 +9,8 @@ mod routing;
 mod runner;
 mod secret;
 mod staff;
+mod staff_events;
+mod staff_oauth;
 mod staff_rbac;
 mod stage;
 mod support;
