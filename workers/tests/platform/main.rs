@@ -11,6 +11,7 @@ mod secret;
 mod staff;
 mod staff_events;
 mod staff_oauth;
+mod staff_replica;
 mod staff_rbac;
 mod stage;
 mod support;

@@ -50,6 +50,7 @@ pub async fn fresh_database() -> (PgPool, String) {
 pub struct TestPlatform {
     pub pool: PgPool,
     /// The database's URL.
+    #[allow(dead_code)]
     pub url: String,
     /// The staff API's state (JWT keys, vault, read routing).
     pub staff: Arc<api::StaffState>,
@@ -77,6 +78,8 @@ pub struct Options {
     pub approval: Option<workflows::approval::ApprovalConfig>,
     /// How long finished runs keep their workspace.
     pub runtime_ttl: Duration,
+    /// Use this (migrated) database instead of a fresh one of the shared test server.
+    pub database_url: Option<String>,
     /// Staff API state built over the platform's pool; default: `StaffState::local`.
     pub staff: Option<Box<dyn FnOnce(PgPool) -> Arc<api::StaffState> + Send>>,
 }
@@ -91,6 +94,7 @@ impl Default for Options {
             approval: None,
             runtime_ttl: Duration::ZERO,
             staff: None,
+            database_url: None,
         }
     }
 }
@@ -130,7 +134,18 @@ impl TestPlatform {
     /// A platform with an owner `owner`, a project `acme` (2 slots) bound to `acme/shop`.
     pub async fn start(options: Options) -> Self {
         workflows::tls::install_crypto_provider();
-        let (pool, url) = fresh_database().await;
+        let (pool, url) = match &options.database_url {
+            Some(url) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(30)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .expect("connect");
+                (pool, url.clone())
+            }
+            None => fresh_database().await,
+        };
         let github = FakeGitHub::start().await.expect("fake github");
         let mut gh = fake_github_config(&github);
         gh.bot_login = Some(BOT.into());

@@ -140,6 +140,12 @@ impl Reads {
         .sum()
     }
 
+    /// Inspection reads served so far: `(by a replica, by the primary)`.
+    pub fn served(&self) -> (u64, u64) {
+        let get = |target| self.reads.get_or_create(&TargetLabel { target }).get();
+        (get("replica"), get("primary"))
+    }
+
     fn pending_write(&self, caller: Uuid) -> Option<String> {
         let mut writes = self.own_writes.lock().unwrap_or_else(|e| e.into_inner());
         writes.retain(|_, (_, at)| at.elapsed() < OWN_WRITE_WINDOW);
