@@ -58,3 +58,41 @@ fn wire_types_are_fresh() {
         "workers/src/api/staff/wire.rs is stale: run UPDATE_GENERATED=1 cargo test -p testkit wire_types"
     );
 }
+
+/// The console's TypeScript types (`console/src/api.d.ts`) are generated from the same contract by
+/// openapi-typescript (ADR 0006); this fails when they are stale. `UPDATE_GENERATED=1` rewrites them
+/// (as `npm run generate` in `console/` does).
+#[test]
+fn console_types_are_fresh() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let cli = format!("{root}/console/node_modules/openapi-typescript/bin/cli.js");
+    assert!(
+        std::path::Path::new(&cli).is_file(),
+        "openapi-typescript is missing: run tests/npm-install.sh"
+    );
+    let out = std::env::temp_dir().join(format!("ck8s-api-{}.d.ts", std::process::id()));
+    let status = std::process::Command::new("node")
+        .arg(&cli)
+        .arg(format!("{root}/api/openapi.yaml"))
+        .arg("-o")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run node");
+    assert!(
+        status.success(),
+        "openapi-typescript failed on api/openapi.yaml"
+    );
+    let expected = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let path = format!("{root}/console/src/api.d.ts");
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "console/src/api.d.ts is stale: run UPDATE_GENERATED=1 cargo test -p testkit console_types (or npm run generate in console/)"
+    );
+}

@@ -288,16 +288,31 @@ impl ThrowawayPg {
             };
             replica.spawn_watchdog()?;
             if as_postgres {
-                let chown = Command::new("chown").arg("postgres:").arg(&data_dir).output();
+                let chown = Command::new("chown")
+                    .arg("postgres:")
+                    .arg(&data_dir)
+                    .output();
                 run_ok(chown, "chown", |o| data_err(format!("chown postgres: {o}")))?;
             }
             let mut backup = replica.pg_command("pg_basebackup");
             backup
                 .arg("-D")
                 .arg(&data_dir)
-                .args(["-R", "-X", "stream", "-c", "fast", "-h", "127.0.0.1", "-U", "postgres"])
+                .args([
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
                 .args(["-p", &port.to_string()]);
-            run_ok(backup.output(), "pg_basebackup", |output| ThrowawayError::BaseBackup { output })?;
+            run_ok(backup.output(), "pg_basebackup", |output| {
+                ThrowawayError::BaseBackup { output }
+            })?;
             fs::write(data_dir.join("owner.pid"), std::process::id().to_string())
                 .map_err(|e| data_err(format!("owner.pid: {e}")))?;
             replica.launch(started)?;

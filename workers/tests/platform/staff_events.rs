@@ -24,7 +24,12 @@ impl Stream {
         if let Some(last) = last {
             req = req.header("last-event-id", last.to_string());
         }
-        let response = p.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let response = p
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Stream {
@@ -51,7 +56,8 @@ impl Stream {
             let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
                 .await
                 .expect("an event within 10 s")?;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            self.buffer
+                .push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         }
     }
 
@@ -66,7 +72,9 @@ impl Stream {
 
 async fn emit(p: &TestPlatform, run: uuid::Uuid, names: &[&str]) {
     for n in names {
-        flow_event::insert(&p.pool, Some(run), n, &json!({ "n": n })).await.unwrap();
+        flow_event::insert(&p.pool, Some(run), n, &json!({ "n": n }))
+            .await
+            .unwrap();
     }
 }
 
@@ -80,7 +88,10 @@ async fn the_event_stream_resumes_after_a_disconnect_without_losing_or_repeating
     .await;
     p.github.add_issue("acme/shop", 3, "watch me", &["run:dev"]);
     let (delivery, _, _) = p
-        .deliver("issues", &issue_labeled("owner", "User", 3, "run:dev", &["run:dev"]))
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 3, "run:dev", &["run:dev"]),
+        )
         .await;
     let run = p.routed(&delivery).await.2.expect("a stage run");
     let token = p.token_for("owner@acme.test").await;
@@ -101,18 +112,31 @@ async fn the_event_stream_resumes_after_a_disconnect_without_losing_or_repeating
     let last = seen.last().unwrap().0;
     let mut resumed = Stream::open(&p, run, &token, Some(last)).await;
     seen.extend(resumed.take(3).await);
-    let kinds: Vec<&str> = seen.iter().skip(before.len()).map(|(_, k)| k.as_str()).collect();
+    let kinds: Vec<&str> = seen
+        .iter()
+        .skip(before.len())
+        .map(|(_, k)| k.as_str())
+        .collect();
     assert_eq!(kinds, ["e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"]);
     let ids: Vec<i64> = seen.iter().map(|(id, _)| *id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order, no repeats: {ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "in order, no repeats: {ids:?}"
+    );
     // The stream ends once the run has ended and its last event is sent.
     p.wiring.client.cancel(run, "test over").await.unwrap();
     // Its cleanup needs a worker of its queue.
     p.start_worker(&[("stages", 2)]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while let Some(ev) = resumed.next().await {
-        assert!(ev.0 > *ids.last().unwrap(), "no repeat after the end: {ev:?}");
-        assert!(tokio::time::Instant::now() < deadline, "the stream did not end");
+        assert!(
+            ev.0 > *ids.last().unwrap(),
+            "no repeat after the end: {ev:?}"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream did not end"
+        );
     }
     p.stop().await;
 }

@@ -1,13 +1,6 @@
 //! The staff API's wire types, generated from `api/openapi.yaml` by typify.
 //! Do not edit: `UPDATE_GENERATED=1 cargo test -p testkit wire_types` regenerates this file.
-#![allow(
-    unreachable_pub,
-    clippy::all,
-    clippy::pedantic,
-    missing_docs,
-    dead_code,
-    unused_imports
-)]
+#![allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs, dead_code, unused_imports)]
 
 /// Error types.
 pub mod error {
@@ -15,12 +8,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -97,7 +96,7 @@ pub struct AccessToken {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum AccessTokenTokenType {
     Bearer,
@@ -111,7 +110,9 @@ impl ::std::fmt::Display for AccessTokenTokenType {
 }
 impl ::std::str::FromStr for AccessTokenTokenType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "Bearer" => Ok(Self::Bearer),
             _ => Err("invalid value".into()),
@@ -120,7 +121,9 @@ impl ::std::str::FromStr for AccessTokenTokenType {
 }
 impl ::std::convert::TryFrom<&str> for AccessTokenTokenType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -324,7 +327,7 @@ pub struct Approval {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ApprovalKind {
     #[serde(rename = "feedback")]
@@ -348,7 +351,9 @@ impl ::std::fmt::Display for ApprovalKind {
 }
 impl ::std::str::FromStr for ApprovalKind {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "feedback" => Ok(Self::Feedback),
             "secret_sync" => Ok(Self::SecretSync),
@@ -360,7 +365,9 @@ impl ::std::str::FromStr for ApprovalKind {
 }
 impl ::std::convert::TryFrom<&str> for ApprovalKind {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -472,7 +479,7 @@ pub struct ApprovalPage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ApprovalState {
     #[serde(rename = "requested")]
@@ -502,7 +509,9 @@ impl ::std::fmt::Display for ApprovalState {
 }
 impl ::std::str::FromStr for ApprovalState {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "requested" => Ok(Self::Requested),
             "approved" => Ok(Self::Approved),
@@ -516,7 +525,9 @@ impl ::std::str::FromStr for ApprovalState {
 }
 impl ::std::convert::TryFrom<&str> for ApprovalState {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -662,9 +673,7 @@ pub struct CancelRequest {
 }
 impl ::std::default::Default for CancelRequest {
     fn default() -> Self {
-        Self {
-            reason: Default::default(),
-        }
+        Self { reason: Default::default() }
     }
 }
 ///`CancelRequestReason`
@@ -695,7 +704,9 @@ impl ::std::convert::From<CancelRequestReason> for ::std::string::String {
 }
 impl ::std::str::FromStr for CancelRequestReason {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 500usize {
             return Err("longer than 500 characters".into());
         }
@@ -707,7 +718,9 @@ impl ::std::str::FromStr for CancelRequestReason {
 }
 impl ::std::convert::TryFrom<&str> for CancelRequestReason {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -816,7 +829,9 @@ impl ::std::convert::From<DecisionRequestCustomAnswer> for ::std::string::String
 }
 impl ::std::str::FromStr for DecisionRequestCustomAnswer {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 8192usize {
             return Err("longer than 8192 characters".into());
         }
@@ -828,7 +843,9 @@ impl ::std::str::FromStr for DecisionRequestCustomAnswer {
 }
 impl ::std::convert::TryFrom<&str> for DecisionRequestCustomAnswer {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -884,7 +901,7 @@ impl<'de> ::serde::Deserialize<'de> for DecisionRequestCustomAnswer {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum DecisionRequestDecision {
     #[serde(rename = "approved")]
@@ -902,7 +919,9 @@ impl ::std::fmt::Display for DecisionRequestDecision {
 }
 impl ::std::str::FromStr for DecisionRequestDecision {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "approved" => Ok(Self::Approved),
             "denied" => Ok(Self::Denied),
@@ -912,7 +931,9 @@ impl ::std::str::FromStr for DecisionRequestDecision {
 }
 impl ::std::convert::TryFrom<&str> for DecisionRequestDecision {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -960,7 +981,9 @@ impl ::std::convert::From<DecisionRequestOptionId> for ::std::string::String {
 }
 impl ::std::str::FromStr for DecisionRequestOptionId {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 100usize {
             return Err("longer than 100 characters".into());
         }
@@ -972,7 +995,9 @@ impl ::std::str::FromStr for DecisionRequestOptionId {
 }
 impl ::std::convert::TryFrom<&str> for DecisionRequestOptionId {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1032,7 +1057,9 @@ impl ::std::convert::From<DecisionRequestReason> for ::std::string::String {
 }
 impl ::std::str::FromStr for DecisionRequestReason {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 500usize {
             return Err("longer than 500 characters".into());
         }
@@ -1044,7 +1071,9 @@ impl ::std::str::FromStr for DecisionRequestReason {
 }
 impl ::std::convert::TryFrom<&str> for DecisionRequestReason {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1251,7 +1280,7 @@ pub struct LabelDiff {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum Locale {
     #[serde(rename = "en")]
@@ -1269,7 +1298,9 @@ impl ::std::fmt::Display for Locale {
 }
 impl ::std::str::FromStr for Locale {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "en" => Ok(Self::En),
             "ru" => Ok(Self::Ru),
@@ -1279,7 +1310,9 @@ impl ::std::str::FromStr for Locale {
 }
 impl ::std::convert::TryFrom<&str> for Locale {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1572,7 +1605,7 @@ pub struct NextStepExecute {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum NextStepExecuteActionKind {
     #[serde(rename = "issue_stage_transition")]
@@ -1590,7 +1623,9 @@ impl ::std::fmt::Display for NextStepExecuteActionKind {
 }
 impl ::std::str::FromStr for NextStepExecuteActionKind {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "issue_stage_transition" => Ok(Self::IssueStageTransition),
             "pull_request_label_add" => Ok(Self::PullRequestLabelAdd),
@@ -1600,7 +1635,9 @@ impl ::std::str::FromStr for NextStepExecuteActionKind {
 }
 impl ::std::convert::TryFrom<&str> for NextStepExecuteActionKind {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1648,7 +1685,9 @@ impl ::std::convert::From<NextStepExecuteExpectedLabelsItem> for ::std::string::
 }
 impl ::std::str::FromStr for NextStepExecuteExpectedLabelsItem {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 100usize {
             return Err("longer than 100 characters".into());
         }
@@ -1660,11 +1699,14 @@ impl ::std::str::FromStr for NextStepExecuteExpectedLabelsItem {
 }
 impl ::std::convert::TryFrom<&str> for NextStepExecuteExpectedLabelsItem {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
-impl ::std::convert::TryFrom<&::std::string::String> for NextStepExecuteExpectedLabelsItem {
+impl ::std::convert::TryFrom<&::std::string::String>
+for NextStepExecuteExpectedLabelsItem {
     type Error = self::error::ConversionError;
     fn try_from(
         value: &::std::string::String,
@@ -1672,7 +1714,8 @@ impl ::std::convert::TryFrom<&::std::string::String> for NextStepExecuteExpected
         value.parse()
     }
 }
-impl ::std::convert::TryFrom<::std::string::String> for NextStepExecuteExpectedLabelsItem {
+impl ::std::convert::TryFrom<::std::string::String>
+for NextStepExecuteExpectedLabelsItem {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -1721,30 +1764,35 @@ impl ::std::convert::From<NextStepExecuteRepositoryFullName> for ::std::string::
 }
 impl ::std::str::FromStr for NextStepExecuteRepositoryFullName {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 201usize {
             return Err("longer than 201 characters".into());
         }
         if value.chars().count() < 3usize {
             return Err("shorter than 3 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| {
-                ::regress::Regex::new("^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$").unwrap()
-            });
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$").unwrap() });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$\"".into());
+            return Err(
+                "doesn't match pattern \"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$\"".into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
 }
 impl ::std::convert::TryFrom<&str> for NextStepExecuteRepositoryFullName {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
-impl ::std::convert::TryFrom<&::std::string::String> for NextStepExecuteRepositoryFullName {
+impl ::std::convert::TryFrom<&::std::string::String>
+for NextStepExecuteRepositoryFullName {
     type Error = self::error::ConversionError;
     fn try_from(
         value: &::std::string::String,
@@ -1752,7 +1800,8 @@ impl ::std::convert::TryFrom<&::std::string::String> for NextStepExecuteReposito
         value.parse()
     }
 }
-impl ::std::convert::TryFrom<::std::string::String> for NextStepExecuteRepositoryFullName {
+impl ::std::convert::TryFrom<::std::string::String>
+for NextStepExecuteRepositoryFullName {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -1800,7 +1849,9 @@ impl ::std::convert::From<NextStepExecuteTargetLabel> for ::std::string::String 
 }
 impl ::std::str::FromStr for NextStepExecuteTargetLabel {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 100usize {
             return Err("longer than 100 characters".into());
         }
@@ -1812,7 +1863,9 @@ impl ::std::str::FromStr for NextStepExecuteTargetLabel {
 }
 impl ::std::convert::TryFrom<&str> for NextStepExecuteTargetLabel {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1921,7 +1974,7 @@ pub struct NextStepPreview {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum PlatformRole {
     #[serde(rename = "owner")]
@@ -1942,7 +1995,9 @@ impl ::std::fmt::Display for PlatformRole {
 }
 impl ::std::str::FromStr for PlatformRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "owner" => Ok(Self::Owner),
             "admin" => Ok(Self::Admin),
@@ -1953,7 +2008,9 @@ impl ::std::str::FromStr for PlatformRole {
 }
 impl ::std::convert::TryFrom<&str> for PlatformRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2172,15 +2229,17 @@ impl ::std::convert::From<ProjectCreateName> for ::std::string::String {
 }
 impl ::std::str::FromStr for ProjectCreateName {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 200usize {
             return Err("longer than 200 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| ::regress::Regex::new("\\S").unwrap());
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("\\S").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"\\S\"".into());
         }
@@ -2189,7 +2248,9 @@ impl ::std::str::FromStr for ProjectCreateName {
 }
 impl ::std::convert::TryFrom<&str> for ProjectCreateName {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2281,7 +2342,7 @@ pub struct ProjectPage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ProjectRole {
     #[serde(rename = "read")]
@@ -2302,7 +2363,9 @@ impl ::std::fmt::Display for ProjectRole {
 }
 impl ::std::str::FromStr for ProjectRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "read" => Ok(Self::Read),
             "read_write" => Ok(Self::ReadWrite),
@@ -2313,7 +2376,9 @@ impl ::std::str::FromStr for ProjectRole {
 }
 impl ::std::convert::TryFrom<&str> for ProjectRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2424,15 +2489,17 @@ impl ::std::convert::From<ProjectUpdateName> for ::std::string::String {
 }
 impl ::std::str::FromStr for ProjectUpdateName {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 200usize {
             return Err("longer than 200 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| ::regress::Regex::new("\\S").unwrap());
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("\\S").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"\\S\"".into());
         }
@@ -2441,7 +2508,9 @@ impl ::std::str::FromStr for ProjectUpdateName {
 }
 impl ::std::convert::TryFrom<&str> for ProjectUpdateName {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2625,15 +2694,17 @@ impl ::std::default::Default for RepositoryBindDefaultBranch {
 }
 impl ::std::str::FromStr for RepositoryBindDefaultBranch {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[^\\s]+$").unwrap());
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\s]+$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^[^\\s]+$\"".into());
         }
@@ -2642,7 +2713,9 @@ impl ::std::str::FromStr for RepositoryBindDefaultBranch {
 }
 impl ::std::convert::TryFrom<&str> for RepositoryBindDefaultBranch {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2703,26 +2776,30 @@ impl ::std::convert::From<RepositoryBindFullName> for ::std::string::String {
 }
 impl ::std::str::FromStr for RepositoryBindFullName {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 201usize {
             return Err("longer than 201 characters".into());
         }
         if value.chars().count() < 3usize {
             return Err("shorter than 3 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| {
-                ::regress::Regex::new("^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$").unwrap()
-            });
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$").unwrap() });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$\"".into());
+            return Err(
+                "doesn't match pattern \"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$\"".into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
 }
 impl ::std::convert::TryFrom<&str> for RepositoryBindFullName {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2784,15 +2861,17 @@ impl ::std::convert::From<RepositoryBindToken> for ::std::string::String {
 }
 impl ::std::str::FromStr for RepositoryBindToken {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 1024usize {
             return Err("longer than 1024 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| ::regress::Regex::new("^\\S+$").unwrap());
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^\\S+$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^\\S+$\"".into());
         }
@@ -2801,7 +2880,9 @@ impl ::std::str::FromStr for RepositoryBindToken {
 }
 impl ::std::convert::TryFrom<&str> for RepositoryBindToken {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2926,15 +3007,17 @@ impl ::std::convert::From<RepositoryTokenToken> for ::std::string::String {
 }
 impl ::std::str::FromStr for RepositoryTokenToken {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 1024usize {
             return Err("longer than 1024 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| ::regress::Regex::new("^\\S+$").unwrap());
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^\\S+$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^\\S+$\"".into());
         }
@@ -2943,7 +3026,9 @@ impl ::std::str::FromStr for RepositoryTokenToken {
 }
 impl ::std::convert::TryFrom<&str> for RepositoryTokenToken {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3041,7 +3126,7 @@ pub struct RunActionResult {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum RunActionResultOutcome {
     #[serde(rename = "terminating")]
@@ -3071,7 +3156,9 @@ impl ::std::fmt::Display for RunActionResultOutcome {
 }
 impl ::std::str::FromStr for RunActionResultOutcome {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "terminating" => Ok(Self::Terminating),
             "finished" => Ok(Self::Finished),
@@ -3085,7 +3172,9 @@ impl ::std::str::FromStr for RunActionResultOutcome {
 }
 impl ::std::convert::TryFrom<&str> for RunActionResultOutcome {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3350,7 +3439,7 @@ pub struct RunPage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum RunStatus {
     #[serde(rename = "pending")]
@@ -3386,7 +3475,9 @@ impl ::std::fmt::Display for RunStatus {
 }
 impl ::std::str::FromStr for RunStatus {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "pending" => Ok(Self::Pending),
             "running" => Ok(Self::Running),
@@ -3402,7 +3493,9 @@ impl ::std::str::FromStr for RunStatus {
 }
 impl ::std::convert::TryFrom<&str> for RunStatus {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3569,15 +3662,17 @@ impl ::std::convert::From<Slug> for ::std::string::String {
 }
 impl ::std::str::FromStr for Slug {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 63usize {
             return Err("longer than 63 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[a-z0-9][a-z0-9-]*$").unwrap());
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9][a-z0-9-]*$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^[a-z0-9][a-z0-9-]*$\"".into());
         }
@@ -3586,7 +3681,9 @@ impl ::std::str::FromStr for Slug {
 }
 impl ::std::convert::TryFrom<&str> for Slug {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3917,26 +4014,30 @@ impl ::std::convert::From<UserCreateEmail> for ::std::string::String {
 }
 impl ::std::str::FromStr for UserCreateEmail {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 254usize {
             return Err("longer than 254 characters".into());
         }
         if value.chars().count() < 3usize {
             return Err("shorter than 3 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| {
-                ::regress::Regex::new("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$").unwrap()
-            });
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$").unwrap() });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$\"".into());
+            return Err(
+                "doesn't match pattern \"^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$\"".into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
 }
 impl ::std::convert::TryFrom<&str> for UserCreateEmail {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3997,17 +4098,17 @@ impl ::std::convert::From<UserCreateGithubLogin> for ::std::string::String {
 }
 impl ::std::str::FromStr for UserCreateGithubLogin {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 39usize {
             return Err("longer than 39 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| {
-                ::regress::Regex::new("^[A-Za-z0-9][A-Za-z0-9-]*$").unwrap()
-            });
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[A-Za-z0-9][A-Za-z0-9-]*$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^[A-Za-z0-9][A-Za-z0-9-]*$\"".into());
         }
@@ -4016,7 +4117,9 @@ impl ::std::str::FromStr for UserCreateGithubLogin {
 }
 impl ::std::convert::TryFrom<&str> for UserCreateGithubLogin {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -4072,7 +4175,7 @@ impl<'de> ::serde::Deserialize<'de> for UserCreateGithubLogin {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum UserCreatePlatformRole {
     #[serde(rename = "admin")]
@@ -4090,7 +4193,9 @@ impl ::std::fmt::Display for UserCreatePlatformRole {
 }
 impl ::std::str::FromStr for UserCreatePlatformRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "admin" => Ok(Self::Admin),
             "none" => Ok(Self::None),
@@ -4100,7 +4205,9 @@ impl ::std::str::FromStr for UserCreatePlatformRole {
 }
 impl ::std::convert::TryFrom<&str> for UserCreatePlatformRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -4235,17 +4342,17 @@ impl ::std::convert::From<UserUpdateGithubLogin> for ::std::string::String {
 }
 impl ::std::str::FromStr for UserUpdateGithubLogin {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 39usize {
             return Err("longer than 39 characters".into());
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
-        static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-            ::std::sync::LazyLock::new(|| {
-                ::regress::Regex::new("^[A-Za-z0-9][A-Za-z0-9-]*$").unwrap()
-            });
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[A-Za-z0-9][A-Za-z0-9-]*$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^[A-Za-z0-9][A-Za-z0-9-]*$\"".into());
         }
@@ -4254,7 +4361,9 @@ impl ::std::str::FromStr for UserUpdateGithubLogin {
 }
 impl ::std::convert::TryFrom<&str> for UserUpdateGithubLogin {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -4310,7 +4419,7 @@ impl<'de> ::serde::Deserialize<'de> for UserUpdateGithubLogin {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum UserUpdatePlatformRole {
     #[serde(rename = "admin")]
@@ -4328,7 +4437,9 @@ impl ::std::fmt::Display for UserUpdatePlatformRole {
 }
 impl ::std::str::FromStr for UserUpdatePlatformRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "admin" => Ok(Self::Admin),
             "none" => Ok(Self::None),
@@ -4338,7 +4449,9 @@ impl ::std::str::FromStr for UserUpdatePlatformRole {
 }
 impl ::std::convert::TryFrom<&str> for UserUpdatePlatformRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
