@@ -1237,6 +1237,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
         };
     };
     get_run: {
@@ -1278,13 +1279,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An event stream (`event:` is the flow event kind, `data:` its JSON `RunEvent`). */
+            /** @description An event stream; each event's `id` is the flow event id, `event` its kind and `data` its JSON `RunEvent`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        id: string;
+                        event: string;
+                        data: string;
+                    };
                 };
             };
             400: components["responses"]["Problem"];
@@ -1377,6 +1382,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
         };
     };
     decide_approval: {

@@ -98,7 +98,7 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim().to_lowercase();
         let ok = s.len() <= 254
-            && !s.chars().any(char::is_whitespace)
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(s.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
         if ok {
             Ok(Self(s))

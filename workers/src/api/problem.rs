@@ -85,6 +85,9 @@ pub enum ApiError {
     /// An upstream service (GitHub) failed; the message is the upstream's, never a secret.
     #[error("{0}")]
     Upstream(String),
+    /// The path exists, the method does not; lists the allowed ones.
+    #[error("allowed methods: {0}")]
+    MethodNotAllowed(String),
     /// Something failed on our side (logged, not shown).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -143,6 +146,11 @@ impl ApiError {
                 "Not configured",
             ),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream", "Upstream failed"),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -176,11 +184,17 @@ impl IntoResponse for ApiError {
         if let ApiError::Contract(errors) = &self {
             body["errors"] = json!(errors);
         }
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::MethodNotAllowed(allowed) = &self
+            && let Ok(value) = allowed.parse()
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        response
     }
 }

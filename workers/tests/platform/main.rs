@@ -13,6 +13,7 @@ mod staff_events;
 mod staff_oauth;
 mod staff_rbac;
 mod staff_replica;
+mod staff_schemathesis;
 mod stage;
 mod support;
 mod transition;

@@ -250,6 +250,27 @@ fn field_errors(prefix: &str, validator: &Validator, instance: &Value) -> Vec<Fi
         .collect()
 }
 
+/// Postgres text cannot hold U+0000: a string with one is refused here, naming where.
+fn nul_errors(at: &str, v: &Value, errors: &mut Vec<FieldError>) {
+    match v {
+        Value::String(s) if s.contains('\0') => errors.push(FieldError {
+            field: at.to_owned(),
+            message: "must not contain NUL characters".into(),
+        }),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_errors(&format!("{at}/{i}"), item, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                nul_errors(&format!("{at}/{k}"), item, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check_params(
     op: &Operation,
     path: &HashMap<String, String>,
@@ -272,6 +293,13 @@ fn check_params(
                 .collect(),
         };
         let field = format!("{}/{}", p.location.name(), p.name);
+        if values.iter().any(|v| v.contains('\0')) {
+            errors.push(FieldError {
+                field,
+                message: "must not contain NUL characters".into(),
+            });
+            continue;
+        }
         match values.as_slice() {
             [] if p.required => errors.push(FieldError {
                 field,
@@ -311,6 +339,15 @@ async fn check(
     let contract = &state.staff.contract;
     let key = (request.method().clone(), template.to_owned());
     let Some(op) = contract.operations.get(&key) else {
+        let allowed: Vec<String> = contract
+            .operations
+            .keys()
+            .filter(|(_, p)| p == template)
+            .map(|(m, _)| m.to_string())
+            .collect();
+        if !allowed.is_empty() {
+            return Err(ApiError::MethodNotAllowed(allowed.join(", ")));
+        }
         // A route the contract does not know is a bug, never served unchecked.
         return Err(ApiError::Internal(anyhow::anyhow!(
             "route {} {template} is not in api/openapi.yaml",
@@ -356,7 +393,10 @@ async fn check(
                 });
             } else {
                 match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(v) => errors.extend(field_errors("body", validator, &v)),
+                    Ok(v) => {
+                        errors.extend(field_errors("body", validator, &v));
+                        nul_errors("body", &v, &mut errors);
+                    }
                     Err(_) => errors.push(FieldError {
                         field: "body".into(),
                         message: "is not valid JSON".into(),
