@@ -2,7 +2,7 @@
 //!
 //! Runs each workload side by side and prints exactly one JSON object per workload on stdout;
 //! progress and diagnostics go to stderr.
-//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,apalis-memory]`
+//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,staff,apalis-memory]`
 
 mod apalis_side;
 mod backlog;
@@ -21,6 +21,7 @@ mod pgstat;
 mod rescue;
 mod server;
 mod spike;
+mod staff;
 mod steps;
 
 use anyhow::Result;
@@ -77,6 +78,8 @@ enum Workload {
     ApalisMemory,
     /// Signed GitHub deliveries over HTTP into the webhook ingress: latency and deliveries/s.
     Ingress,
+    /// The staff API over 100,000 runs: runs list and run detail p50/p99, list plans, SSE fan-out to 100 subscribers.
+    Staff,
 }
 
 /// Sizes and knobs shared by the workloads.
@@ -129,6 +132,7 @@ async fn run(cli: Cli) -> Result<()> {
             Workload::Backlog,
             Workload::Rescue,
             Workload::Ingress,
+            Workload::Staff,
         ]
     } else {
         cli.only.clone()
@@ -161,6 +165,7 @@ async fn run(cli: Cli) -> Result<()> {
             (Workload::Backlog, Some(s)) => backlog::run(s, settings).await?,
             (Workload::Rescue, Some(s)) => rescue::run(s, settings).await?,
             (Workload::Ingress, Some(s)) => ingress::run(s, settings).await?,
+            (Workload::Staff, Some(s)) => staff::run(s, settings).await?,
         };
         if let Value::Object(map) = &mut line {
             map.insert("workload".into(), Value::String(name.clone()));
