@@ -376,6 +376,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/prompt-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role × kind × locale with its seed and DB overrides (system, or one project's), by key. */
+        get: operations["list_prompt_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/prompt-templates/{role}/{kind}/{locale}": {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        /** One template - its repo seed and every DB override version, newest first. */
+        get: operations["get_prompt_template"];
+        put?: never;
+        /** Write a new override version and make it active (platform admins for the system, project admins for a project). */
+        post: operations["create_prompt_template_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/prompt-templates/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The template a run of the project would use, through the locale chain (project locale, system default, en) and the sources (project override, system override, repo seed). */
+        get: operations["preview_effective_prompt_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/audit-events": {
         parameters: {
             query?: never;
@@ -717,6 +776,60 @@ export interface components {
             removed_labels: string[];
             added_labels: string[];
             final_labels: string[];
+        };
+        /** @enum {string} */
+        AgentRole: "pm" | "sa" | "em" | "dev" | "reviewer" | "qa" | "sre" | "km";
+        /** @enum {string} */
+        TemplateKind: "work" | "revise" | "review" | "discussion";
+        PromptTemplateSummary: {
+            role: string;
+            kind: string;
+            locale: string;
+            has_seed: boolean;
+            active_version: number | null;
+            versions: number;
+        };
+        PromptTemplatePage: {
+            items: components["schemas"]["PromptTemplateSummary"][];
+            next_cursor: string | null;
+        };
+        PromptTemplate: {
+            role: string;
+            kind: string;
+            locale: string;
+            /** @description `system` or the project slug. */
+            scope: string;
+            /** @description The repo seed embedded in this build. */
+            seed: string | null;
+            versions: components["schemas"]["PromptVersion"][];
+        };
+        PromptVersion: {
+            version: number;
+            body: string;
+            is_active: boolean;
+            created_by: string;
+            change_reason: string;
+            activated_by: string | null;
+            /** Format: date-time */
+            activated_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PromptVersionCreate: {
+            body: string;
+            change_reason: string;
+            /** @description The version seen as active (null - none); a different one is a conflict. */
+            expected_active?: number | null;
+        };
+        EffectiveTemplate: {
+            body: string;
+            /** @enum {string} */
+            source: "project_override" | "system_override" | "repo_seed";
+            source_version: number | null;
+            /** @description The locale the body is written in. */
+            locale: string;
+            /** @description The locales looked up */
+            locale_chain: string[];
         };
         AuditEvent: {
             id: number;
@@ -1477,6 +1590,131 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             502: components["responses"]["Problem"];
+        };
+    };
+    list_prompt_templates: {
+        parameters: {
+            query?: {
+                /** @description A project's overrides instead of the system's. */
+                project?: components["schemas"]["Slug"];
+                /** @description Opaque; the `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of templates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromptTemplatePage"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    get_prompt_template: {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromptTemplate"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    create_prompt_template_version: {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromptVersionCreate"];
+            };
+        };
+        responses: {
+            /** @description The new version. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromptVersion"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    preview_effective_prompt_template: {
+        parameters: {
+            query: {
+                project: components["schemas"]["Slug"];
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effective template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EffectiveTemplate"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
         };
     };
     list_audit_events: {

@@ -556,3 +556,140 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
     pool.close().await;
     let _ = std::fs::remove_dir_all(&logs);
 }
+
+#[tokio::test]
+async fn prompt_overrides_are_versioned_and_the_effective_template_follows_the_locale_chain() {
+    let p = TestPlatform::start(Options {
+        queues: vec![],
+        ..Options::default()
+    })
+    .await;
+    let owner = p.token_for("owner@acme.test").await;
+    let t = Some(owner.as_str());
+    let (s, _, _) = p
+        .staff_call(
+            "PATCH",
+            "/api/v1/staff/projects/acme",
+            t,
+            Some(json!({ "locale": "ru" })),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let effective = "/api/v1/staff/prompt-templates/effective?project=acme&role=dev&kind=work";
+    let (_, e, _) = p.staff_call("GET", effective, t, None).await;
+    assert_eq!(
+        (e["source"].as_str(), e["locale"].as_str()),
+        (Some("repo_seed"), Some("ru")),
+        "{e}"
+    );
+    assert_eq!(e["locale_chain"], json!(["ru", "en"]));
+    let (s, v1, _) = p
+        .staff_call(
+            "POST",
+            "/api/v1/staff/prompt-templates/dev/work/ru",
+            t,
+            Some(json!({ "body": "Системная версия для {{ role }}.", "change_reason": "tone" })),
+        )
+        .await;
+    assert_eq!((s, v1["version"].as_i64()), (201, Some(1)), "{v1}");
+    let (_, e, _) = p.staff_call("GET", effective, t, None).await;
+    assert_eq!(
+        (e["source"].as_str(), e["source_version"].as_i64()),
+        (Some("system_override"), Some(1))
+    );
+    // A stale expectation is a conflict; the project's own override wins over the system's.
+    let (s, _, _) = p
+        .staff_call(
+            "POST",
+            "/api/v1/staff/prompt-templates/dev/work/ru",
+            t,
+            Some(json!({ "body": "x {{ role }}", "change_reason": "r", "expected_active": null })),
+        )
+        .await;
+    assert_eq!(s, 409);
+    let (s, _, _) = p
+        .staff_call(
+            "POST",
+            "/api/v1/staff/prompt-templates/dev/work/ru?project=acme",
+            t,
+            Some(json!({ "body": "Проектная версия для {{ role }}.", "change_reason": "project" })),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (_, e, _) = p.staff_call("GET", effective, t, None).await;
+    assert_eq!(e["source"], "project_override");
+    assert!(e["body"].as_str().unwrap().contains("Проектная"));
+    let (_, tpl, _) = p
+        .staff_call("GET", "/api/v1/staff/prompt-templates/dev/work/ru", t, None)
+        .await;
+    assert!(
+        tpl["seed"].as_str().is_some_and(|s| !s.is_empty()),
+        "the repo seed is shown: {tpl}"
+    );
+    assert_eq!(tpl["versions"].as_array().map(Vec::len), Some(1));
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn retrying_a_parked_run_resumes_it() {
+    // A stage run whose workflow kind no worker here knows is parked by the worker.
+    let p = TestPlatform::start(Options::default()).await;
+    let owner = p.token_for("owner@acme.test").await;
+    p.github.add_issue("acme/shop", 11, "park me", &["run:dev"]);
+    let (delivery, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 11, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let run = p.routed(&delivery).await.2.expect("a stage run");
+    p.finished(run, Duration::from_secs(60)).await;
+    // Make its kind unknown and put it back in line, two hand-backs down: the worker parks it.
+    sqlx::query("update workflow_runs set kind = 'retired_kind', status = 'pending', finished_at = null, end_reason = null where id = $1")
+        .bind(run)
+        .execute(&p.pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into workflow_tasks (run_id, queue, priority, state, run_at, skips) select id, queue, priority, 'ready', now(), 2 from workflow_runs where id = $1")
+        .bind(run)
+        .execute(&p.pool)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, detail, _) = p
+            .staff_call(
+                "GET",
+                &format!("/api/v1/staff/runs/{run}"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        if detail["engine"]["status"] == "parked" {
+            assert_eq!(
+                detail["engine"]["parked"]["code"], "unknown_kind",
+                "{detail}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not parked: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (s, outcome, _) = p
+        .staff_call(
+            "POST",
+            &format!("/api/v1/staff/runs/{run}/retry"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, outcome["outcome"].as_str()),
+        (200, Some("resumed")),
+        "{outcome}"
+    );
+    p.stop().await;
+}

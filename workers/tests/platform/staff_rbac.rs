@@ -251,6 +251,33 @@ async fn every_operation_answers_every_role_as_the_matrix_says() {
                 None,
                 "401 200 200 403 403 403 403",
             ),
+            row(
+                "GET",
+                "/api/v1/staff/prompt-templates?limit=5",
+                None,
+                "401 200 200 200 200 200 200",
+            ),
+            row(
+                "GET",
+                "/api/v1/staff/prompt-templates/dev/work/en?project=acme",
+                None,
+                "401 200 200 200 200 200 404",
+            ),
+            row(
+                "POST",
+                format!(
+                    "/api/v1/staff/prompt-templates/{}/work/en",
+                    ["pm", "sa", "em", "dev", "reviewer", "qa", "sre"][i]
+                ),
+                Some(json!({ "body": "Do the work, {{ role }}.", "change_reason": "matrix" })),
+                "401 201 201 403 403 403 403",
+            ),
+            row(
+                "GET",
+                "/api/v1/staff/prompt-templates/effective?project=acme&role=dev&kind=work",
+                None,
+                "401 200 200 200 200 200 404",
+            ),
         ]
     };
     // The matrix covers every operation of the contract.

@@ -15,6 +15,7 @@ mod next_steps;
 pub mod oauth;
 mod owner;
 mod page;
+mod prompts;
 pub mod reads;
 mod runs;
 mod state;
@@ -50,6 +51,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(owner::router())
         .merge(next_steps::router())
         .merge(audit::router())
+        .merge(prompts::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             contract::enforce,

@@ -143,6 +143,112 @@ impl ::std::convert::TryFrom<::std::string::String> for AccessTokenTokenType {
         value.parse()
     }
 }
+///`AgentRole`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "enum": [
+///    "pm",
+///    "sa",
+///    "em",
+///    "dev",
+///    "reviewer",
+///    "qa",
+///    "sre",
+///    "km"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum AgentRole {
+    #[serde(rename = "pm")]
+    Pm,
+    #[serde(rename = "sa")]
+    Sa,
+    #[serde(rename = "em")]
+    Em,
+    #[serde(rename = "dev")]
+    Dev,
+    #[serde(rename = "reviewer")]
+    Reviewer,
+    #[serde(rename = "qa")]
+    Qa,
+    #[serde(rename = "sre")]
+    Sre,
+    #[serde(rename = "km")]
+    Km,
+}
+impl ::std::fmt::Display for AgentRole {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Pm => f.write_str("pm"),
+            Self::Sa => f.write_str("sa"),
+            Self::Em => f.write_str("em"),
+            Self::Dev => f.write_str("dev"),
+            Self::Reviewer => f.write_str("reviewer"),
+            Self::Qa => f.write_str("qa"),
+            Self::Sre => f.write_str("sre"),
+            Self::Km => f.write_str("km"),
+        }
+    }
+}
+impl ::std::str::FromStr for AgentRole {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "pm" => Ok(Self::Pm),
+            "sa" => Ok(Self::Sa),
+            "em" => Ok(Self::Em),
+            "dev" => Ok(Self::Dev),
+            "reviewer" => Ok(Self::Reviewer),
+            "qa" => Ok(Self::Qa),
+            "sre" => Ok(Self::Sre),
+            "km" => Ok(Self::Km),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentRole {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for AgentRole {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentRole {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`AgentSession`
 ///
 /// <details><summary>JSON schema</summary>
@@ -1103,6 +1209,147 @@ impl<'de> ::serde::Deserialize<'de> for DecisionRequestReason {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+///`EffectiveTemplate`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "body",
+///    "locale",
+///    "locale_chain",
+///    "source",
+///    "source_version"
+///  ],
+///  "properties": {
+///    "body": {
+///      "type": "string"
+///    },
+///    "locale": {
+///      "description": "The locale the body is written in.",
+///      "type": "string"
+///    },
+///    "locale_chain": {
+///      "description": "The locales looked up",
+///      "type": "array",
+///      "items": {
+///        "type": "string"
+///      },
+///      "in order.": null
+///    },
+///    "source": {
+///      "type": "string",
+///      "enum": [
+///        "project_override",
+///        "system_override",
+///        "repo_seed"
+///      ]
+///    },
+///    "source_version": {
+///      "type": [
+///        "integer",
+///        "null"
+///      ]
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct EffectiveTemplate {
+    pub body: ::std::string::String,
+    ///The locale the body is written in.
+    pub locale: ::std::string::String,
+    ///The locales looked up
+    pub locale_chain: ::std::vec::Vec<::std::string::String>,
+    pub source: EffectiveTemplateSource,
+    pub source_version: ::std::option::Option<i64>,
+}
+///`EffectiveTemplateSource`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "enum": [
+///    "project_override",
+///    "system_override",
+///    "repo_seed"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum EffectiveTemplateSource {
+    #[serde(rename = "project_override")]
+    ProjectOverride,
+    #[serde(rename = "system_override")]
+    SystemOverride,
+    #[serde(rename = "repo_seed")]
+    RepoSeed,
+}
+impl ::std::fmt::Display for EffectiveTemplateSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ProjectOverride => f.write_str("project_override"),
+            Self::SystemOverride => f.write_str("system_override"),
+            Self::RepoSeed => f.write_str("repo_seed"),
+        }
+    }
+}
+impl ::std::str::FromStr for EffectiveTemplateSource {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "project_override" => Ok(Self::ProjectOverride),
+            "system_override" => Ok(Self::SystemOverride),
+            "repo_seed" => Ok(Self::RepoSeed),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for EffectiveTemplateSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for EffectiveTemplateSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for EffectiveTemplateSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///`EngineState`
@@ -2542,6 +2789,422 @@ impl<'de> ::serde::Deserialize<'de> for ProjectUpdateName {
             })
     }
 }
+///`PromptTemplate`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "kind",
+///    "locale",
+///    "role",
+///    "scope",
+///    "seed",
+///    "versions"
+///  ],
+///  "properties": {
+///    "kind": {
+///      "type": "string"
+///    },
+///    "locale": {
+///      "type": "string"
+///    },
+///    "role": {
+///      "type": "string"
+///    },
+///    "scope": {
+///      "description": "`system` or the project slug.",
+///      "type": "string"
+///    },
+///    "seed": {
+///      "description": "The repo seed embedded in this build.",
+///      "type": [
+///        "string",
+///        "null"
+///      ]
+///    },
+///    "versions": {
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/PromptVersion"
+///      }
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptTemplate {
+    pub kind: ::std::string::String,
+    pub locale: ::std::string::String,
+    pub role: ::std::string::String,
+    ///`system` or the project slug.
+    pub scope: ::std::string::String,
+    ///The repo seed embedded in this build.
+    pub seed: ::std::option::Option<::std::string::String>,
+    pub versions: ::std::vec::Vec<PromptVersion>,
+}
+///`PromptTemplatePage`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "items",
+///    "next_cursor"
+///  ],
+///  "properties": {
+///    "items": {
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/PromptTemplateSummary"
+///      }
+///    },
+///    "next_cursor": {
+///      "type": [
+///        "string",
+///        "null"
+///      ]
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptTemplatePage {
+    pub items: ::std::vec::Vec<PromptTemplateSummary>,
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+///`PromptTemplateSummary`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "active_version",
+///    "has_seed",
+///    "kind",
+///    "locale",
+///    "role",
+///    "versions"
+///  ],
+///  "properties": {
+///    "active_version": {
+///      "type": [
+///        "integer",
+///        "null"
+///      ]
+///    },
+///    "has_seed": {
+///      "type": "boolean"
+///    },
+///    "kind": {
+///      "type": "string"
+///    },
+///    "locale": {
+///      "type": "string"
+///    },
+///    "role": {
+///      "type": "string"
+///    },
+///    "versions": {
+///      "type": "integer"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptTemplateSummary {
+    pub active_version: ::std::option::Option<i64>,
+    pub has_seed: bool,
+    pub kind: ::std::string::String,
+    pub locale: ::std::string::String,
+    pub role: ::std::string::String,
+    pub versions: i64,
+}
+///`PromptVersion`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "activated_at",
+///    "activated_by",
+///    "body",
+///    "change_reason",
+///    "created_at",
+///    "created_by",
+///    "is_active",
+///    "version"
+///  ],
+///  "properties": {
+///    "activated_at": {
+///      "type": [
+///        "string",
+///        "null"
+///      ],
+///      "format": "date-time"
+///    },
+///    "activated_by": {
+///      "type": [
+///        "string",
+///        "null"
+///      ]
+///    },
+///    "body": {
+///      "type": "string"
+///    },
+///    "change_reason": {
+///      "type": "string"
+///    },
+///    "created_at": {
+///      "type": "string",
+///      "format": "date-time"
+///    },
+///    "created_by": {
+///      "type": "string"
+///    },
+///    "is_active": {
+///      "type": "boolean"
+///    },
+///    "version": {
+///      "type": "integer"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptVersion {
+    pub activated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub activated_by: ::std::option::Option<::std::string::String>,
+    pub body: ::std::string::String,
+    pub change_reason: ::std::string::String,
+    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_by: ::std::string::String,
+    pub is_active: bool,
+    pub version: i64,
+}
+///`PromptVersionCreate`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "body",
+///    "change_reason"
+///  ],
+///  "properties": {
+///    "body": {
+///      "type": "string",
+///      "maxLength": 65536,
+///      "minLength": 1
+///    },
+///    "change_reason": {
+///      "type": "string",
+///      "maxLength": 500,
+///      "minLength": 1,
+///      "pattern": "\\S"
+///    },
+///    "expected_active": {
+///      "description": "The version seen as active (null - none); a different one is a conflict.",
+///      "type": [
+///        "integer",
+///        "null"
+///      ]
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptVersionCreate {
+    pub body: PromptVersionCreateBody,
+    pub change_reason: PromptVersionCreateChangeReason,
+    ///The version seen as active (null - none); a different one is a conflict.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub expected_active: ::std::option::Option<i64>,
+}
+///`PromptVersionCreateBody`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "maxLength": 65536,
+///  "minLength": 1
+///}
+/// ```
+/// </details>
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct PromptVersionCreateBody(::std::string::String);
+impl ::std::ops::Deref for PromptVersionCreateBody {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<PromptVersionCreateBody> for ::std::string::String {
+    fn from(value: PromptVersionCreateBody) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for PromptVersionCreateBody {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for PromptVersionCreateBody {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for PromptVersionCreateBody {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for PromptVersionCreateBody {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PromptVersionCreateBody {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`PromptVersionCreateChangeReason`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "maxLength": 500,
+///  "minLength": 1,
+///  "pattern": "\\S"
+///}
+/// ```
+/// </details>
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct PromptVersionCreateChangeReason(::std::string::String);
+impl ::std::ops::Deref for PromptVersionCreateChangeReason {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<PromptVersionCreateChangeReason> for ::std::string::String {
+    fn from(value: PromptVersionCreateChangeReason) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for PromptVersionCreateChangeReason {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 500usize {
+            return Err("longer than 500 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("\\S").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"\\S\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for PromptVersionCreateChangeReason {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String>
+for PromptVersionCreateChangeReason {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for PromptVersionCreateChangeReason {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PromptVersionCreateChangeReason {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///`Repository`
 ///
 /// <details><summary>JSON schema</summary>
@@ -3834,6 +4497,92 @@ pub struct StepError {
     pub http_status: ::std::option::Option<i64>,
     ///What failed.
     pub message: ::std::string::String,
+}
+///`TemplateKind`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "enum": [
+///    "work",
+///    "revise",
+///    "review",
+///    "discussion"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum TemplateKind {
+    #[serde(rename = "work")]
+    Work,
+    #[serde(rename = "revise")]
+    Revise,
+    #[serde(rename = "review")]
+    Review,
+    #[serde(rename = "discussion")]
+    Discussion,
+}
+impl ::std::fmt::Display for TemplateKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Work => f.write_str("work"),
+            Self::Revise => f.write_str("revise"),
+            Self::Review => f.write_str("review"),
+            Self::Discussion => f.write_str("discussion"),
+        }
+    }
+}
+impl ::std::str::FromStr for TemplateKind {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "work" => Ok(Self::Work),
+            "revise" => Ok(Self::Revise),
+            "review" => Ok(Self::Review),
+            "discussion" => Ok(Self::Discussion),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for TemplateKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for TemplateKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TemplateKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
 }
 ///`TokenUsage`
 ///
