@@ -232,10 +232,10 @@ fn field_errors(prefix: &str, validator: &Validator, instance: &Value) -> Vec<Fi
         .iter_errors(instance)
         .map(|e| {
             let mut field = format!("{prefix}{}", e.instance_path().as_str());
-            if let ValidationErrorKind::Required { property } = e.kind() {
-                if let Some(p) = property.as_str() {
-                    field = format!("{field}/{p}");
-                }
+            if let ValidationErrorKind::Required { property } = e.kind()
+                && let Some(p) = property.as_str()
+            {
+                field = format!("{field}/{p}");
             }
             // The value itself is never echoed: it may be a secret (a repository token).
             let message = match e.kind() {
