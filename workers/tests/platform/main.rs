@@ -11,6 +11,7 @@ mod secret;
 mod staff;
 mod staff_events;
 mod staff_oauth;
+mod staff_owner;
 mod staff_rbac;
 mod staff_replica;
 mod staff_schemathesis;

@@ -21,8 +21,8 @@ use crate::api::{ApiError, AppState, problem::FieldError};
 /// The contract document.
 pub(crate) const SPEC_YAML: &str = include_str!("../../../../api/openapi.yaml");
 
-/// Largest staff request body.
-const MAX_BODY: usize = 64 * 1024;
+/// Largest staff request body: a prompt template of 65,536 characters, each escaped in JSON.
+const MAX_BODY: usize = 1 << 20;
 
 static SPEC: LazyLock<Value> =
     LazyLock::new(|| serde_yaml_ng::from_str(SPEC_YAML).expect("api/openapi.yaml is valid YAML"));
