@@ -16,7 +16,7 @@ if [ -n "$token" ]; then
   checks="$checks,ignored_auth"
 fi
 args=(run api/openapi.yaml --url "$url" --checks "$checks" --max-examples "${CK8S_SCHEMATHESIS_EXAMPLES:-25}"
-      --seed 1 --request-timeout 20 --phases examples,coverage,fuzzing --workers 2 --no-color
+      --seed 1 --request-timeout 20 --phases examples,coverage,fuzzing --workers 1 --no-color
       --generation-codec utf-8 --suppress-health-check all)
 if [ -n "$token" ]; then
   args+=(-H "Authorization: Bearer $token")

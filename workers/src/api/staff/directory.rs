@@ -143,6 +143,17 @@ fn internal(e: impl Into<anyhow::Error>) -> ApiError {
     ApiError::Internal(e.into())
 }
 
+/// A validated raw body as its wire type (a body the contract allows always converts; if the
+/// generated type still disagrees, that is the client's 400, never a 500).
+fn typed<T: serde::de::DeserializeOwned>(raw: &Value) -> Result<T, ApiError> {
+    serde_json::from_value(raw.clone()).map_err(|e| {
+        ApiError::Contract(vec![crate::api::FieldError {
+            field: "body".into(),
+            message: e.to_string(),
+        }])
+    })
+}
+
 /// The project named in the path, if the caller has at least `role` in it. A project the caller
 /// cannot read answers 404, not 403, so its existence does not leak.
 pub(super) async fn project_for(
@@ -228,7 +239,7 @@ async fn update_user(
     Body(raw): Body<Value>,
 ) -> Result<Json<wire::User>, ApiError> {
     authorize(&user, Need::PlatformAdmin)?;
-    let body: wire::UserUpdate = serde_json::from_value(raw.clone()).map_err(internal)?;
+    let body: wire::UserUpdate = typed(&raw)?;
     let target = workflows::store::directory::get_user(state.client.pool(), user_id)
         .await
         .map_err(internal)?
@@ -327,7 +338,7 @@ async fn update_project(
     Body(raw): Body<Value>,
 ) -> Result<Json<wire::Project>, ApiError> {
     let project = project_for(&state, &user, &slug, ProjectRole::Admin).await?;
-    let body: wire::ProjectUpdate = serde_json::from_value(raw.clone()).map_err(internal)?;
+    let body: wire::ProjectUpdate = typed(&raw)?;
     let locale = body.locale.map(|l| l.to_string());
     let change = UpdateProjectParams {
         name: body.name.as_deref().map(|n| n.as_str()),
@@ -389,7 +400,7 @@ async fn set_member(
     Body(raw): Body<Value>,
 ) -> Result<Json<wire::Member>, ApiError> {
     let project = project_for(&state, &user, &slug, ProjectRole::Admin).await?;
-    let body: wire::MemberSet = serde_json::from_value(raw.clone()).map_err(internal)?;
+    let body: wire::MemberSet = typed(&raw)?;
     let role = dir::parse_role(&body.role.to_string())?;
     let learning = raw
         .get("learning_mode_override")
