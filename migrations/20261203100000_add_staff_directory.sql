@@ -9,7 +9,8 @@ alter table repositories alter column id set default gen_random_uuid();
 
 -- GitHub's numeric id of the user, bound at the first OAuth login (logins can be renamed, ids cannot).
 alter table users add column github_user_id bigint unique;
--- the user's own learning-mode toggle; null falls back to the member override, then the project default
+-- the user's own learning-mode toggle: a member override of the project wins over it, and when both are
+-- null the project default, then the platform default, decide
 alter table users add column learning_mode_override boolean;
 -- last successful staff login, for the audit trail
 alter table users add column last_login_at timestamptz;

@@ -693,3 +693,83 @@ async fn retrying_a_parked_run_resumes_it() {
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn the_status_comments_next_step_links_resolve_to_the_preview_and_the_user_toggle_sets_learning_mode()
+ {
+    let p = TestPlatform::start(Options::default()).await;
+    let owner = p.token_for("owner@acme.test").await;
+    let me = workflows::store::directory::get_user_by_email(&p.pool, "owner@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let (s, _, _) = p
+        .staff_call(
+            "PATCH",
+            &format!("/api/v1/staff/users/{}", me.id),
+            Some(&owner),
+            Some(json!({ "learning_mode_override": true })),
+        )
+        .await;
+    assert_eq!(s, 200);
+    p.github.add_issue("acme/shop", 21, "link me", &["run:dev"]);
+    let (delivery, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 21, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let run = p.routed(&delivery).await.2.expect("a stage run");
+    p.finished(run, Duration::from_secs(60)).await;
+    let stored = workflows::store::agent_run::get(&p.pool, run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.learning_mode,
+        "the user's own toggle turned learning mode on"
+    );
+    let comments = p.github.comments("acme/shop", 21);
+    let body = comments
+        .iter()
+        .map(|(_, b)| b.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let start = body
+        .find("https://console.example/?modal=next-step")
+        .unwrap_or_else(|| panic!("a next-step link in {body}"));
+    let link: String = body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '>')
+        .collect();
+    let path = link.trim_start_matches("https://console.example");
+    let (s, _, _) = p.staff_call("GET", path, None, None).await;
+    assert_eq!(
+        s, 303,
+        "the console link is answered until a console serves it"
+    );
+    let response = tower::ServiceExt::oneshot(
+        p.router.clone(),
+        axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/api/v1/staff/next-steps/preview?"),
+        "{location}"
+    );
+    let (s, preview, _) = p.staff_call("GET", &location, Some(&owner), None).await;
+    assert!(s == 200 || s == 409, "the preview answers: {s} {preview}");
+    if s == 200 {
+        assert!(
+            preview["diff"]["added_labels"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{preview}"
+        );
+    }
+    p.stop().await;
+}

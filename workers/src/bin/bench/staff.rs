@@ -55,6 +55,9 @@ select s.id, q, (array['post_status','prepare','launch_agent','list_comments'])[
             'message', 'list comments of org/x#1: github answered 404 Not Found: Not Found') end,
        1 + (q = 3)::int * 2, s.created_at + make_interval(secs => q * 60), s.created_at + make_interval(secs => q * 60 + 30)
 from seed s, generate_series(0, 3) q;
+insert into workflow_tasks (run_id, queue, priority, state)
+select id, 'stages', 0, case when status = 'waiting' then 'waiting' else 'scheduled' end
+from seed where status in ('pending', 'waiting');
 insert into flow_events (run_id, kind, detail, created_at)
 select s.id, (array['stage_started','agent_launched','stage_finished'])[e], jsonb_build_object('n', e), s.created_at + make_interval(secs => e * 90)
 from seed s, generate_series(1, 3) e;
