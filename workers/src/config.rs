@@ -476,6 +476,9 @@ pub struct Config {
         global = true
     )]
     pub github_oauth_url: String,
+    /// GitHub API base URL for the login's `/user` and `/user/emails` (default: CK8S_GITHUB_API_URL).
+    #[arg(long, env = "CK8S_GITHUB_OAUTH_API_URL", global = true)]
+    pub github_oauth_api_url: Option<String>,
     /// OAuth redirect URL registered with the app (default: CK8S_PLATFORM_API_URL + /api/v1/staff/auth/github/callback).
     #[arg(long, env = "CK8S_GITHUB_OAUTH_REDIRECT_URL", global = true)]
     pub github_oauth_redirect_url: Option<String>,

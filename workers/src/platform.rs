@@ -162,7 +162,10 @@ pub fn staff_state(
             client_id: id.clone(),
             client_secret: secret.clone(),
             web_url: config.github_oauth_url.clone(),
-            api_url: config.github_api_url.clone(),
+            api_url: config
+                .github_oauth_api_url
+                .clone()
+                .unwrap_or_else(|| config.github_api_url.clone()),
             redirect_url: config.github_oauth_redirect_url.clone().unwrap_or_else(|| {
                 format!(
                     "{}/api/v1/staff/auth/github/callback",

@@ -33,5 +33,8 @@ pub fn app(state: AppState) -> Router {
             state.metrics.clone(),
             Some(state.staff.reads.registry()),
         ))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path, never the query: an OAuth callback's query carries its code.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
 }

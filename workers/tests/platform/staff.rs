@@ -303,6 +303,9 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
     let (pool, url) = fresh_database().await;
     let github = FakeGitHub::start().await.unwrap();
     github.add_issue("acme/shop", 7, "first task", &["run:dev"]);
+    let oauth = testkit::oauth::FakeOAuth::start("e2e-client", "oauth-client-secret-never-log")
+        .await
+        .unwrap();
     let port = free_port();
     let api = format!("http://127.0.0.1:{port}");
     let logs = std::env::temp_dir().join(format!("ck8s-e2e-{}", uuid::Uuid::new_v4().simple()));
@@ -340,6 +343,13 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
                 "CK8S_WORKER_QUEUES".into(),
                 "ingress=4,stages=2,default=2".into(),
             ),
+            ("CK8S_GITHUB_OAUTH_CLIENT_ID".into(), "e2e-client".into()),
+            (
+                "CK8S_GITHUB_OAUTH_CLIENT_SECRET".into(),
+                "oauth-client-secret-never-log".into(),
+            ),
+            ("CK8S_GITHUB_OAUTH_URL".into(), oauth.base_url()),
+            ("CK8S_GITHUB_OAUTH_API_URL".into(), oauth.base_url()),
         ],
         logs: logs.clone(),
     };
@@ -478,6 +488,62 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
         (201, Some(true)),
         "{repo}"
     );
+    // 3b. Carol logs in with GitHub (state + PKCE) and gets her own token.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let start = no_redirects
+        .get(format!("{api}/api/v1/staff/auth/github/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status().as_u16(), 302);
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    let param = |name: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(location.split_once('?').unwrap().1)
+            .unwrap()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .unwrap()
+            .1
+    };
+    let (login_state, challenge) = (param("state"), param("code_challenge"));
+    let code = format!("code-{}", uuid::Uuid::new_v4().simple());
+    oauth.grant(
+        &code,
+        &challenge,
+        testkit::oauth::Account {
+            id: 77,
+            login: "carol".into(),
+            emails: vec![("carol@acme.test".into(), true)],
+        },
+    );
+    let answer = http
+        .get(format!(
+            "{api}/api/v1/staff/auth/github/callback?code={code}&state={login_state}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let carol_token: Value = answer.json().await.unwrap();
+    let carol_token = carol_token["access_token"].as_str().unwrap().to_owned();
+    let (s, carol_me) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{api}/api/v1/staff/me"),
+        &carol_token,
+        None,
+        &mut seen,
+    )
+    .await;
+    assert_eq!(
+        (s, carol_me["memberships"][0]["role"].as_str()),
+        (200, Some("admin")),
+        "{carol_me}"
+    );
     // 4. A label by the teammate starts a run.
     let payload = issue_labeled("bob", "User", 7, "run:dev", &["run:dev"]).to_string();
     let res = http
@@ -543,6 +609,10 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
         ("token encryption key", token_key.split_once('=').unwrap().1),
         ("webhook secret", webhook_secret),
         ("staff JWT", owner_token.as_str()),
+        ("OAuth-issued JWT", carol_token.as_str()),
+        ("OAuth client secret", "oauth-client-secret-never-log"),
+        ("OAuth code", code.as_str()),
+        ("OAuth state", login_state.as_str()),
     ] {
         assert!(!seen.contains(secret), "{name} in an API response");
         let in_logs = logs_text

@@ -520,6 +520,37 @@ pub async fn list_members(
         .collect())
 }
 
+/// One member of a project.
+pub async fn get_member(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<MemberRow>> {
+    let row = sqlx::query(include_str!("../../queries/project_members/get.sql"))
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_member"))?;
+    Ok(row.map(|r| MemberRow {
+        user_id: r.get("user_id"),
+        email: r.get("email"),
+        github_login: r.get("github_login"),
+        role: r.get("role"),
+        learning_mode_override: r.get("learning_mode_override"),
+    }))
+}
+
+/// One project by id.
+pub async fn get_project_by_id(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProjectRow>> {
+    let row = sqlx::query(include_str!("../../queries/projects/get.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_project_by_id"))?;
+    Ok(row.as_ref().map(ProjectRow::from_row))
+}
+
 /// Removes a member; whether one was removed.
 pub async fn delete_member(
     e: impl PgExecutor<'_>,

@@ -260,12 +260,20 @@ fn integral_floats(v: &mut Value) -> bool {
             }
             _ => false,
         },
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |any, i| integral_floats(i) || any),
-        Value::Object(map) => map
-            .values_mut()
-            .fold(false, |any, i| integral_floats(i) || any),
+        Value::Array(items) => {
+            let mut any = false;
+            for item in items {
+                any |= integral_floats(item);
+            }
+            any
+        }
+        Value::Object(map) => {
+            let mut any = false;
+            for item in map.values_mut() {
+                any |= integral_floats(item);
+            }
+            any
+        }
         _ => false,
     }
 }

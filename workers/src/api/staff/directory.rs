@@ -170,6 +170,17 @@ pub(super) async fn project_for(
     Ok(project)
 }
 
+/// A project's slug by id.
+pub(super) async fn slug_of(pool: &sqlx::PgPool, project_id: Uuid) -> Result<String, ApiError> {
+    Ok(
+        workflows::store::directory::get_project_by_id(pool, project_id)
+            .await
+            .map_err(internal)?
+            .map(|p| p.slug)
+            .unwrap_or_default(),
+    )
+}
+
 async fn me(State(state): State<AppState>, user: StaffUser) -> Result<Json<wire::Me>, ApiError> {
     authorize(&user, Need::Signed)?;
     let row = workflows::store::directory::get_user(state.client.pool(), user.id)
@@ -514,19 +525,6 @@ async fn set_token(
     let row =
         dir::set_repository_token(pool, state.staff.vault.as_ref(), repository_id, &token).await?;
     state.staff.reads.note_write(user.id).await;
-    let slug = user
-        .projects
-        .iter()
-        .find(|(id, _, _)| *id == row.project_id)
-        .map(|(_, s, _)| s.clone());
-    let slug = match slug {
-        Some(s) => s,
-        None => workflows::store::directory::list_projects(pool, None, 1, Some(&[row.project_id]))
-            .await
-            .map_err(internal)?
-            .first()
-            .map(|p| p.slug.clone())
-            .unwrap_or_default(),
-    };
+    let slug = slug_of(pool, row.project_id).await?;
     Ok(Json(repository_view(&row, &slug)))
 }

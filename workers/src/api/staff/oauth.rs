@@ -134,8 +134,8 @@ fn refused(code: &'static str, message: &str, status: StatusCode) -> ApiError {
 }
 
 fn upstream(what: &str, e: impl std::fmt::Display) -> ApiError {
-    // reqwest errors name the URL, never a token; the message stays generic anyway.
-    let _ = e;
+    // reqwest errors name the URL (no token or code is ever in one); the client gets a generic message.
+    tracing::warn!(error.message = %e, what, "GitHub OAuth call failed");
     ApiError::Upstream(format!("GitHub {what} failed"))
 }
 
@@ -249,7 +249,14 @@ async fn finish(
     };
     directory::record_login(pool, user.id, &account.login, account.id)
         .await
-        .map_err(internal)?;
+        .map_err(|e| match workflows::directory::DirectoryError::from(e) {
+            workflows::directory::DirectoryError::Conflict { .. } => refused(
+                "login-taken",
+                "this GitHub account is bound to another user",
+                StatusCode::FORBIDDEN,
+            ),
+            other => ApiError::Internal(other.into()),
+        })?;
     tracing::info!(user_id = %user.id, "staff login");
     Ok(Json(wire::AccessToken {
         access_token: state.staff.jwt.issue(user.id),

@@ -199,11 +199,6 @@ async fn decide_approval(
         .await
         .map_err(approval_error)?;
     state.staff.reads.note_write(user.id).await;
-    let slug = user
-        .projects
-        .iter()
-        .find(|(id, _, _)| *id == decided.project_id)
-        .map(|(_, s, _)| s.clone())
-        .unwrap_or_default();
+    let slug = super::directory::slug_of(&state.platform.pool, decided.project_id).await?;
     Ok(Json(view(&decided, &slug)))
 }
