@@ -159,7 +159,7 @@ impl Reads {
         }
         let lsn = tokio::time::timeout(
             CHECK_TIMEOUT,
-            sqlx::query_scalar::<_, String>("select pg_current_wal_lsn()::text")
+            sqlx::query_scalar::<_, String>("select pg_current_wal_insert_lsn()::text")
                 .fetch_one(&self.primary.pool),
         )
         .await;
