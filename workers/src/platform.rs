@@ -117,3 +117,85 @@ pub fn build_with(
         client,
     })
 }
+
+/// The staff API's JWT keys from the configuration (`generate` makes one up when none is set).
+pub fn jwt_keys(
+    config: &Config,
+    generate: bool,
+) -> anyhow::Result<crate::api::staff::jwt::JwtKeys> {
+    use crate::api::staff::jwt::JwtKeys;
+    match &config.jwt_keys {
+        Some(keys) => JwtKeys::parse(
+            keys.expose(),
+            config.jwt_signing_kid.as_deref(),
+            config.jwt_ttl,
+        )
+        .context("CK8S_JWT_KEYS"),
+        None if generate => Ok(JwtKeys::generate("dev", config.jwt_ttl)),
+        None => anyhow::bail!("CK8S_JWT_KEYS is required (kid=secret of 32+ bytes)"),
+    }
+}
+
+/// The repository token vault from the configuration, if keys are set.
+pub fn vault(config: &Config) -> anyhow::Result<Option<workflows::vault::Vault>> {
+    config
+        .token_keys
+        .as_ref()
+        .map(|keys| workflows::vault::Vault::parse(keys.expose(), config.token_key_id.as_deref()))
+        .transpose()
+        .context("CK8S_TOKEN_KEYS")
+}
+
+/// The staff API's state: JWT keys, token vault, GitHub OAuth and read routing over `pool`.
+/// Replica pools connect lazily, so a replica that is down at start only makes reads fall back.
+pub fn staff_state(
+    config: &Config,
+    pool: PgPool,
+    jwt: crate::api::staff::jwt::JwtKeys,
+    vault: Option<workflows::vault::Vault>,
+) -> anyhow::Result<Arc<crate::api::StaffState>> {
+    use crate::api::staff::{oauth::OAuthConfig, reads::Reads};
+    let oauth = match (
+        &config.github_oauth_client_id,
+        &config.github_oauth_client_secret,
+    ) {
+        (Some(id), Some(secret)) => Some(OAuthConfig {
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            web_url: config.github_oauth_url.clone(),
+            api_url: config
+                .github_oauth_api_url
+                .clone()
+                .unwrap_or_else(|| config.github_api_url.clone()),
+            redirect_url: config.github_oauth_redirect_url.clone().unwrap_or_else(|| {
+                format!(
+                    "{}/api/v1/staff/auth/github/callback",
+                    config.platform_api_url.trim_end_matches('/')
+                )
+            }),
+        }),
+        (None, None) => None,
+        _ => anyhow::bail!(
+            "CK8S_GITHUB_OAUTH_CLIENT_ID and CK8S_GITHUB_OAUTH_CLIENT_SECRET go together"
+        ),
+    };
+    let mut replicas = Vec::new();
+    if let Some(urls) = &config.database_read_url {
+        for (i, url) in urls
+            .expose()
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .enumerate()
+        {
+            let replica = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(config.db_max_connections)
+                .acquire_timeout(std::time::Duration::from_secs(2))
+                .connect_lazy(url)
+                .with_context(|| format!("DATABASE_READ_URL entry {i} is not a Postgres URL"))?;
+            replicas.push(replica);
+        }
+    }
+    let reads = Reads::new(pool, replicas, config.replica_max_lag);
+    Ok(crate::api::StaffState::new(jwt, vault, oauth, reads))
+}

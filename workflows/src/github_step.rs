@@ -54,13 +54,13 @@ where
             .step(&step, |_| async {
                 match call().await {
                     Ok(v) => Ok(Outcome::Done(v)),
-                    Err(CallError::Domain(e)) => Err(StepError::retryable(&e)),
+                    Err(CallError::Domain(e)) => Err(StepError::retryable(chain(&e))),
                     Err(CallError::GitHub(e)) => match e.classify() {
                         Failure::RateLimited { retry_at, .. } => {
                             Ok(Outcome::RateLimited { retry_at })
                         }
-                        Failure::Transient => Err(StepError::retryable(&e)),
-                        _ => Err(StepError::terminal(&e)),
+                        Failure::Transient => Err(StepError::retryable(chain(&e))),
+                        _ => Err(StepError::terminal(chain(&e))),
                     },
                 }
             })
@@ -77,4 +77,17 @@ where
         RATE_LIMITED,
         format!("{name}: GitHub kept rate-limiting after {max_waits} waits"),
     ))
+}
+
+/// An error with its sources (`list comments of acme/shop#1: github answered 404 Not Found: Not Found`),
+/// so a step's recorded error names the real cause: the code host's status and message.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }

@@ -4,6 +4,7 @@
 pub mod agent_label;
 pub mod approval;
 pub mod delivery;
+pub mod directory;
 mod error;
 pub mod github;
 pub mod github_step;
@@ -16,5 +17,6 @@ pub mod stage;
 pub mod store;
 pub mod tls;
 pub mod transition;
+pub mod vault;
 
 pub use error::{Error, Result};

@@ -7,5 +7,9 @@
 
 pub mod github;
 pub mod model;
+pub mod oauth;
 pub mod test_database;
 pub mod throwaway;
+
+#[cfg(test)]
+mod codegen;

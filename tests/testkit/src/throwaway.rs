@@ -99,6 +99,9 @@ pub enum ThrowawayError {
         output: String,
         log_tail: String,
     },
+    /// `pg_basebackup` of a replica failed.
+    #[error("pg_basebackup failed: {output}")]
+    BaseBackup { output: String },
     /// `CREATE DATABASE` failed.
     #[error("failed to create database {name}: {output}")]
     CreateDatabase { name: String, output: String },
@@ -137,6 +140,8 @@ pub struct ThrowawayPg {
     data_dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Server flags (`-c …`), shared by its replicas.
+    flags: String,
 }
 
 impl ThrowawayPg {
@@ -178,6 +183,7 @@ impl ThrowawayPg {
             data_dir: data_dir.clone(),
             port: 0,
             as_postgres,
+            flags: String::new(),
         };
         pg.spawn_watchdog()?;
         if as_postgres {
@@ -201,6 +207,14 @@ impl ThrowawayPg {
         if !options.fsync {
             flags += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
         }
+        pg.flags = flags;
+        pg.launch(started)?;
+        Ok(pg)
+    }
+
+    /// Starts the server on a free port (retried when the port is taken meanwhile).
+    fn launch(&mut self, started: Instant) -> Result<(), ThrowawayError> {
+        let data_dir = self.data_dir.clone();
         let log = data_dir.join("server.log");
         for attempt in 1..=3 {
             let listener = std::net::TcpListener::bind("127.0.0.1:0");
@@ -209,13 +223,13 @@ impl ThrowawayPg {
                 .map_err(|source| ThrowawayError::FreePort { source })?
                 .port();
             let log_start = fs::metadata(&log).map_or(0, |m| m.len() as usize);
-            let mut pg_ctl = pg.pg_command("pg_ctl");
+            let mut pg_ctl = self.pg_command("pg_ctl");
             pg_ctl
                 .arg("-D")
                 .arg(&data_dir)
                 .args(["-w", "-t", "30", "-l"])
                 .arg(&log);
-            let server_flags = format!("-p {port} -k '{}' {flags}", data_dir.display());
+            let server_flags = format!("-p {port} -k '{}' {}", data_dir.display(), self.flags);
             pg_ctl.args(["-o", &server_flags, "start"]);
             let failed = |output| {
                 let log = fs::read(&log).unwrap_or_default();
@@ -230,11 +244,11 @@ impl ThrowawayPg {
             };
             match run_ok(pg_ctl.output(), "pg_ctl", failed) {
                 Ok(_) => {
-                    pg.port = port;
+                    self.port = port;
                     let elapsed_ms = started.elapsed().as_millis() as u64;
-                    let bindir = pg.bindir.display();
+                    let bindir = self.bindir.display();
                     tracing::info!(port, %bindir, elapsed_ms, "throwaway postgres started");
-                    return Ok(pg);
+                    return Ok(());
                 }
                 Err(ThrowawayError::StartServer { log_tail, .. })
                     if attempt < 3 && log_tail.contains("Address already in use") =>
@@ -245,6 +259,67 @@ impl ThrowawayPg {
             }
         }
         unreachable!("the third attempt always returns")
+    }
+
+    /// Starts a streaming replica of this server: a second throwaway server from the same
+    /// binaries, made with `pg_basebackup -R` (so it follows this one as a hot standby).
+    /// Dropping it stops and deletes it; the primary keeps running.
+    pub async fn start_replica(&self) -> Result<ThrowawayPg, ThrowawayError> {
+        let bindir = self.bindir.clone();
+        let (port, as_postgres, flags) = (self.port, self.as_postgres, self.flags.clone());
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let data_dir =
+                std::env::temp_dir().join(format!("codex-k8s-pg-replica-{}", uuid::Uuid::new_v4()));
+            let data_err = |detail| ThrowawayError::DataDir {
+                path: data_dir.clone(),
+                detail,
+            };
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&data_dir)
+                .map_err(|e| data_err(e.to_string()))?;
+            let mut replica = ThrowawayPg {
+                bindir,
+                data_dir: data_dir.clone(),
+                port: 0,
+                as_postgres,
+                flags,
+            };
+            replica.spawn_watchdog()?;
+            if as_postgres {
+                let chown = Command::new("chown")
+                    .arg("postgres:")
+                    .arg(&data_dir)
+                    .output();
+                run_ok(chown, "chown", |o| data_err(format!("chown postgres: {o}")))?;
+            }
+            let mut backup = replica.pg_command("pg_basebackup");
+            backup
+                .arg("-D")
+                .arg(&data_dir)
+                .args([
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
+                .args(["-p", &port.to_string()]);
+            run_ok(backup.output(), "pg_basebackup", |output| {
+                ThrowawayError::BaseBackup { output }
+            })?;
+            fs::write(data_dir.join("owner.pid"), std::process::id().to_string())
+                .map_err(|e| data_err(format!("owner.pid: {e}")))?;
+            replica.launch(started)?;
+            Ok(replica)
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
     /// Connection URL of the default `postgres` database (user `postgres`, trust auth).

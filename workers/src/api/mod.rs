@@ -1,15 +1,19 @@
-//! The HTTP API: the public webhook ingress (the only public endpoint) and the ops routes.
+//! The HTTP API: the public webhook ingress (the only public endpoint), the runner and MCP
+//! routes of agents, the staff API (`staff/`, contract-first from `api/openapi.yaml`) and the ops routes.
 //! `app` builds the router and is separate from serving, so tests drive it with `oneshot`.
 
 mod mcp;
 mod problem;
 mod run_auth;
 mod runner;
+pub mod staff;
 mod state;
 mod webhook;
 
 pub use problem::ApiError;
+pub use problem::FieldError;
 pub use run_auth::RunCaller;
+pub use staff::{StaffState, StaffUser};
 pub use state::AppState;
 pub use webhook::sign;
 
@@ -22,7 +26,15 @@ pub fn app(state: AppState) -> Router {
         .merge(webhook::router())
         .merge(runner::router())
         .merge(mcp::router(&state))
+        .merge(staff::router(&state))
+        .merge(staff::console_link_router())
         .with_state(state.clone())
-        .merge(crate::http::ops_router(state.metrics.clone()))
-        .layer(TraceLayer::new_for_http())
+        .merge(crate::http::ops_router_with(
+            state.metrics.clone(),
+            Some(state.staff.reads.registry()),
+        ))
+        // The span names the path, never the query: an OAuth callback's query carries its code.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
 }

@@ -5,7 +5,17 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::Serialize;
 use serde_json::json;
+
+/// One request field that broke the contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Where: `body/slug`, `query/limit`, `path/run_id`, `header/Authorization`.
+    pub field: String,
+    /// What is wrong (never the value itself).
+    pub message: String,
+}
 
 /// An API error, rendered as RFC 9457 problem details.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +41,64 @@ pub enum ApiError {
     /// The body is not JSON.
     #[error("payload is not valid JSON: {0}")]
     MalformedJson(String),
+    /// The request broke the contract (`api/openapi.yaml`); names each field.
+    #[error("the request does not match the API contract: {}", fields(.0))]
+    Contract(Vec<FieldError>),
+    /// A staff request without a valid bearer JWT; says why (missing, expired, bad signature…).
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The caller's roles do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// What was asked for does not exist (or the caller may not know that it does).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state; `code` is stable.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code (`slug_taken`, `labels_changed`, …).
+        code: &'static str,
+        /// What conflicts.
+        message: String,
+    },
+    /// A request the contract allows but the domain refuses; `code` is stable.
+    #[error("{message}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// A login was refused: unknown or unverified email, bad state; `code` is stable.
+    #[error("{message}")]
+    LoginRefused {
+        /// Stable code (`not_registered`, `email_unverified`, `bad_state`, …).
+        code: &'static str,
+        /// Why.
+        message: String,
+        /// 400 for a bad or replayed state, 403 for a refused person.
+        status: StatusCode,
+    },
+    /// A feature is not configured on this server; names what is missing.
+    #[error("{0} is not configured on this server")]
+    NotConfigured(&'static str),
+    /// An upstream service (GitHub) failed; the message is the upstream's, never a secret.
+    #[error("{0}")]
+    Upstream(String),
+    /// The path exists, the method does not; lists the allowed ones.
+    #[error("allowed methods: {0}")]
+    MethodNotAllowed(String),
     /// Something failed on our side (logged, not shown).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+fn fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ApiError {
@@ -60,6 +125,32 @@ impl ApiError {
             ApiError::MalformedJson(_) => {
                 (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON")
             }
+            ApiError::Contract(_) => (
+                StatusCode::BAD_REQUEST,
+                "contract-violation",
+                "Request does not match the API contract",
+            ),
+            ApiError::Unauthenticated(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Unauthenticated",
+            ),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
+            ApiError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code, "Invalid request"),
+            ApiError::LoginRefused { code, status, .. } => (*status, code, "Login refused"),
+            ApiError::NotConfigured(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-configured",
+                "Not configured",
+            ),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream", "Upstream failed"),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -83,17 +174,27 @@ impl IntoResponse for ApiError {
             }
             other => tracing::warn!(problem = code, error.message = %other, "request refused"),
         }
-        let body = json!({
+        let mut body = json!({
             "type": format!("https://codex-k8s.dev/problems/{code}"),
             "title": title,
             "status": status.as_u16(),
             "detail": self.to_string(),
+            "code": code,
         });
-        (
+        if let ApiError::Contract(errors) = &self {
+            body["errors"] = json!(errors);
+        }
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::MethodNotAllowed(allowed) = &self
+            && let Ok(value) = allowed.parse()
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        response
     }
 }

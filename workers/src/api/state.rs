@@ -20,4 +20,6 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Metrics served on `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The staff API: JWT keys, token vault, OAuth, read routing, live events.
+    pub staff: Arc<super::StaffState>,
 }

@@ -56,7 +56,8 @@ pub(crate) async fn run(
         &NewUser {
             email: "owner@example.com",
             github_login: &sender,
-            owner: true,
+            // `dev` has made its local platform owner already; the demo's sender is the project's admin.
+            owner: false,
             admin: false,
         },
     )
@@ -75,7 +76,7 @@ pub(crate) async fn run(
     directory::upsert_member(pool, project, user, "admin").await?;
     directory::bind_repository(pool, project, &repo, "main").await?;
     fake.add_issue(&repo, issue, &title, &["run:dev"]);
-    println!("\ndemo      {repo}#{issue}: {sender} (platform owner) adds run:dev");
+    println!("\ndemo      {repo}#{issue}: {sender} (project admin) adds run:dev");
 
     // Kept alive for the whole run: the scripted model codex talks to.
     let _model = codex.map(|c| c.answer_questions(sender.clone(), shutdown.child_token()));

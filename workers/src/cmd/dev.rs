@@ -121,7 +121,16 @@ pub async fn run(
         metrics.clone(),
     )?;
     let worker_task = tokio::spawn(worker.run(stop.clone()));
+    let jwt = platform::jwt_keys(config, true)?;
+    let vault = match platform::vault(config)? {
+        Some(v) => v,
+        None => {
+            workflows::vault::Vault::parse(&workflows::vault::Vault::generate_entry("dev"), None)?
+        }
+    };
+    let staff = platform::staff_state(&settings, pool.clone(), jwt.clone(), Some(vault))?;
     let state = api::AppState {
+        staff,
         client: wiring.client.clone(),
         platform: wiring.platform.clone(),
         webhook_secret: secret.clone(),
@@ -130,9 +139,10 @@ pub async fn run(
     };
     let http_task = tokio::spawn(http::serve_on(listener, api::app(state), stop.clone()));
     println!(
-        "worker    serving {:?}; API on {api_base} (POST /api/v1/webhooks/github, /health, /metrics)",
+        "worker    serving {:?}; API on {api_base} (POST /api/v1/webhooks/github, /api/v1/staff, /health, /metrics)",
         config.worker_queues.0
     );
+    print_staff_access(&pool, &jwt, &api_base).await?;
 
     let client = &wiring.client;
     let options = StartOptions {
@@ -190,4 +200,34 @@ pub fn fake_github_config(fake: &FakeGitHub) -> ClientConfig {
             Token::new(fake.bot_token()),
         )
     }
+}
+
+/// The local owner `dev` creates, so a newcomer can call the staff API at once.
+pub const DEV_OWNER_EMAIL: &str = "owner@codex-k8s.local";
+
+/// Creates (or finds) the local owner and prints a ready `curl` line with a staff token.
+async fn print_staff_access(
+    pool: &sqlx::PgPool,
+    jwt: &api::staff::jwt::JwtKeys,
+    api_base: &str,
+) -> anyhow::Result<()> {
+    use workflows::directory::{self, DirectoryError, Email};
+    let email = Email::parse(DEV_OWNER_EMAIL)?;
+    let owner = match directory::bootstrap(pool, &email, None).await {
+        Ok(owner) => owner,
+        Err(DirectoryError::Conflict { .. }) => {
+            println!(
+                "staff     this database has another platform owner: mint a token with `codex-k8s admin token --user <email>`"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e).context("create the local owner"),
+    };
+    println!(
+        "staff     local owner {} (token valid {} s):\n          curl -H 'Authorization: Bearer {}' {api_base}/api/v1/staff/me",
+        owner.email,
+        jwt.ttl().as_secs(),
+        jwt.issue(owner.id)
+    );
+    Ok(())
 }

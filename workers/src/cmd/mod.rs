@@ -1,5 +1,6 @@
 //! One module per subcommand, each with a `run` function.
 
+pub mod admin;
 pub mod agent_runner;
 mod codex_demo;
 mod demo;

@@ -1,4 +1,5 @@
-//! `codex-k8s serve`: the API server (GitHub webhook ingress, `/health`, `/metrics`) until SIGTERM.
+//! `codex-k8s serve`: the API server (GitHub webhook ingress, runner and MCP routes, the staff API,
+//! `/health`, `/metrics`) until SIGTERM.
 
 use std::sync::Arc;
 
@@ -16,7 +17,14 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         .context("CK8S_GITHUB_WEBHOOK_SECRET is required")?;
     let pool = database::connect(config).await?;
     let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
+    let staff = platform::staff_state(
+        config,
+        pool.clone(),
+        platform::jwt_keys(config, false)?,
+        platform::vault(config)?,
+    )?;
     let state = api::AppState {
+        staff,
         client: wiring.client,
         platform: wiring.platform.clone(),
         webhook_secret: secret,

@@ -117,6 +117,7 @@ impl Mcp {
             platform: platform.clone(),
             webhook_secret: SECRET.parse().unwrap(),
             max_body_bytes: 1 << 20,
+            staff: api::StaffState::local(base.pool.clone()),
             metrics: Arc::new(Metrics::new()),
         });
         let shutdown = CancellationToken::new();

@@ -27,7 +27,8 @@ pub const BOT: &str = "codex-bot";
 static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
-async fn fresh_pool() -> PgPool {
+/// A fresh migrated database: its pool and URL.
+pub async fn fresh_database() -> (PgPool, String) {
     let dbs = DATABASES
         .get_or_init(|| async {
             TestDatabases::start(&MIGRATOR)
@@ -35,17 +36,24 @@ async fn fresh_pool() -> PgPool {
                 .expect("test databases")
         })
         .await;
-    PgPoolOptions::new()
+    let url = dbs.fresh().await.expect("fresh database");
+    let pool = PgPoolOptions::new()
         .max_connections(30)
         .acquire_timeout(Duration::from_secs(10))
-        .connect(&dbs.fresh().await.expect("fresh database"))
+        .connect(&url)
         .await
-        .expect("connect")
+        .expect("connect");
+    (pool, url)
 }
 
 /// One platform under test.
 pub struct TestPlatform {
     pub pool: PgPool,
+    /// The database's URL.
+    #[allow(dead_code)]
+    pub url: String,
+    /// The staff API's state (JWT keys, vault, read routing).
+    pub staff: Arc<api::StaffState>,
     pub github: FakeGitHub,
     pub wiring: Wiring,
     pub router: Router,
@@ -70,6 +78,10 @@ pub struct Options {
     pub approval: Option<workflows::approval::ApprovalConfig>,
     /// How long finished runs keep their workspace.
     pub runtime_ttl: Duration,
+    /// Use this (migrated) database instead of a fresh one of the shared test server.
+    pub database_url: Option<String>,
+    /// Staff API state built over the platform's pool; default: `StaffState::local`.
+    pub staff: Option<Box<dyn FnOnce(PgPool) -> Arc<api::StaffState> + Send>>,
 }
 
 impl Default for Options {
@@ -81,6 +93,8 @@ impl Default for Options {
             agent: None,
             approval: None,
             runtime_ttl: Duration::ZERO,
+            staff: None,
+            database_url: None,
         }
     }
 }
@@ -120,7 +134,18 @@ impl TestPlatform {
     /// A platform with an owner `owner`, a project `acme` (2 slots) bound to `acme/shop`.
     pub async fn start(options: Options) -> Self {
         workflows::tls::install_crypto_provider();
-        let pool = fresh_pool().await;
+        let (pool, url) = match &options.database_url {
+            Some(url) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(30)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .expect("connect");
+                (pool, url.clone())
+            }
+            None => fresh_database().await,
+        };
         let github = FakeGitHub::start().await.expect("fake github");
         let mut gh = fake_github_config(&github);
         gh.bot_login = Some(BOT.into());
@@ -163,11 +188,16 @@ impl TestPlatform {
             registry,
             client: engine_client,
         };
+        let staff = match options.staff {
+            Some(build) => build(pool.clone()),
+            None => api::StaffState::local(pool.clone()),
+        };
         let state = api::AppState {
             client: wiring.client.clone(),
             platform: wiring.platform.clone(),
             webhook_secret: SECRET.parse::<Secret>().unwrap(),
             max_body_bytes: 1 << 20,
+            staff: staff.clone(),
             metrics: Arc::new(Metrics::new()),
         };
         let router = api::app(state);
@@ -202,6 +232,8 @@ impl TestPlatform {
             .unwrap();
         let mut platform = Self {
             pool,
+            url,
+            staff,
             github,
             wiring,
             router,
@@ -256,6 +288,57 @@ impl TestPlatform {
                 .await
                 .unwrap();
         }
+    }
+
+    /// A staff JWT for the user with this email.
+    pub async fn token_for(&self, email: &str) -> String {
+        let user = workflows::store::directory::get_user_by_email(&self.pool, email)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no user {email}"));
+        self.staff.jwt.issue(user.id)
+    }
+
+    /// Calls the staff API through the real router; returns status, JSON body and content type.
+    pub async fn staff_call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value, String) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+            content_type,
+        )
     }
 
     /// Posts a delivery through the real router; returns status and body.

@@ -18,6 +18,7 @@ mod deliver;
 mod error;
 mod feedback;
 mod flow;
+mod inbox;
 mod labels;
 mod lookup;
 mod model;
@@ -36,6 +37,7 @@ pub use deliver::{APPROVER_CALLBACK_PATH, EXECUTOR_CALLBACK_PATH, SCHEMA_VERSION
 pub use error::{Classification, Error, Result};
 pub use feedback::{FeedbackAsk, FeedbackOutcome, request as request_feedback};
 pub use flow::{ApprovalFlow, ApprovalFlowInput, ApprovalFlowOutput, DECIDED};
+pub use inbox::{InboxQuery, StaffDecision, decide as decide_as_staff, get as get_approval, inbox};
 pub use labels::{LabelAction, LabelsAsk, request as request_labels};
 pub use lookup::{
     MAX_PAGE, MAX_STATUS, approval_status, report_status, run, run_lookup, runs, session,

@@ -200,3 +200,33 @@ pub(crate) async fn open_feedback_state(
     .await
     .map_err(db("approval::open_feedback_state"))
 }
+
+/// Filters of the approvals inbox.
+#[derive(Debug, Clone)]
+pub(crate) struct InboxParams<'a> {
+    pub(crate) state: State,
+    pub(crate) project_id: Option<Uuid>,
+    pub(crate) visible: Option<&'a [Uuid]>,
+    pub(crate) after: Option<(DateTime<Utc>, Uuid)>,
+    pub(crate) limit: i64,
+}
+
+/// The inbox page with each request's project slug.
+pub(crate) async fn list_inbox(
+    e: impl PgExecutor<'_>,
+    p: &InboxParams<'_>,
+) -> Result<Vec<(Approval, String)>> {
+    let rows = sqlx::query(include_str!("../../queries/approvals/list_inbox.sql"))
+        .bind(p.state.as_str())
+        .bind(p.project_id)
+        .bind(p.visible)
+        .bind(p.after.map(|a| a.0))
+        .bind(p.after.map(|a| a.1))
+        .bind(p.limit)
+        .fetch_all(e)
+        .await
+        .map_err(db("approval::list_inbox"))?;
+    rows.iter()
+        .map(|r| Ok((from_row(r)?, r.get("project_slug"))))
+        .collect()
+}

@@ -168,3 +168,548 @@ pub async fn bind_repository(
         .await
         .map_err(db("directory::bind_repository"))
 }
+
+// ---- the staff directory (the service in `crate::directory` composes these) ----
+
+/// A user as the staff API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    /// Id.
+    pub id: Uuid,
+    /// Email (lowercase).
+    pub email: String,
+    /// GitHub login (lowercase), once known.
+    pub github_login: Option<String>,
+    /// Platform owner.
+    pub is_platform_owner: bool,
+    /// Platform admin.
+    pub is_platform_admin: bool,
+    /// The user's learning-mode toggle.
+    pub learning_mode_override: Option<bool>,
+    /// Registered.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl UserRow {
+    fn from_row(r: &sqlx::postgres::PgRow) -> Self {
+        Self {
+            id: r.get("id"),
+            email: r.get("email"),
+            github_login: r.get("github_login"),
+            is_platform_owner: r.get("is_platform_owner"),
+            is_platform_admin: r.get("is_platform_admin"),
+            learning_mode_override: r.get("learning_mode_override"),
+            created_at: r.get("created_at"),
+        }
+    }
+}
+
+/// A user to register.
+#[derive(Debug, Clone)]
+pub struct InsertUserParams<'a> {
+    /// Email.
+    pub email: &'a str,
+    /// GitHub login, if known.
+    pub github_login: Option<&'a str>,
+    /// Platform owner.
+    pub owner: bool,
+    /// Platform admin.
+    pub admin: bool,
+}
+
+/// Registers a user; a duplicate email or login fails with its constraint.
+pub async fn insert_user(e: impl PgExecutor<'_>, p: &InsertUserParams<'_>) -> Result<UserRow> {
+    let row = sqlx::query(include_str!("../../queries/users/insert.sql"))
+        .bind(p.email)
+        .bind(p.github_login)
+        .bind(p.owner)
+        .bind(p.admin)
+        .fetch_one(e)
+        .await
+        .map_err(db("directory::insert_user"))?;
+    Ok(UserRow::from_row(&row))
+}
+
+/// One user.
+pub async fn get_user(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
+    let row = sqlx::query(include_str!("../../queries/users/get.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_user"))?;
+    Ok(row.as_ref().map(UserRow::from_row))
+}
+
+/// One user by email.
+pub async fn get_user_by_email(e: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>> {
+    let row = sqlx::query(include_str!("../../queries/users/get_by_email.sql"))
+        .bind(email)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_user_by_email"))?;
+    Ok(row.as_ref().map(UserRow::from_row))
+}
+
+/// The first registered user among these emails.
+pub async fn get_user_by_emails(
+    e: impl PgExecutor<'_>,
+    emails: &[String],
+) -> Result<Option<UserRow>> {
+    let row = sqlx::query(include_str!("../../queries/users/get_by_emails.sql"))
+        .bind(emails)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_user_by_emails"))?;
+    Ok(row.as_ref().map(UserRow::from_row))
+}
+
+/// Users by email after `after`.
+pub async fn list_users(
+    e: impl PgExecutor<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>> {
+    let rows = sqlx::query(include_str!("../../queries/users/list.sql"))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(e)
+        .await
+        .map_err(db("directory::list_users"))?;
+    Ok(rows.iter().map(UserRow::from_row).collect())
+}
+
+/// A change of a user (none keeps a value).
+#[derive(Debug, Clone, Default)]
+pub struct UpdateUserParams<'a> {
+    /// Platform admin flag.
+    pub admin: Option<bool>,
+    /// GitHub login.
+    pub github_login: Option<&'a str>,
+    /// Learning-mode toggle: `Some(None)` clears it.
+    pub learning_mode_override: Option<Option<bool>>,
+}
+
+/// Changes a user; none when it does not exist.
+pub async fn update_user(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+    p: &UpdateUserParams<'_>,
+) -> Result<Option<UserRow>> {
+    let row = sqlx::query(include_str!("../../queries/users/update.sql"))
+        .bind(id)
+        .bind(p.admin)
+        .bind(p.github_login)
+        .bind(p.learning_mode_override.flatten())
+        .bind(matches!(p.learning_mode_override, Some(None)))
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::update_user"))?;
+    Ok(row.as_ref().map(UserRow::from_row))
+}
+
+/// Binds a GitHub account to a user at login.
+pub async fn record_login(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+    login: &str,
+    github_id: i64,
+) -> Result<()> {
+    sqlx::query(include_str!("../../queries/users/record_login.sql"))
+        .bind(id)
+        .bind(login)
+        .bind(github_id)
+        .execute(e)
+        .await
+        .map_err(db("directory::record_login"))?;
+    Ok(())
+}
+
+/// A user's membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// Project id.
+    pub project_id: Uuid,
+    /// Project slug.
+    pub slug: String,
+    /// `read`, `read_write` or `admin`.
+    pub role: String,
+}
+
+/// A user's project roles.
+pub async fn memberships(e: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Membership>> {
+    let rows = sqlx::query(include_str!("../../queries/users/memberships.sql"))
+        .bind(user_id)
+        .fetch_all(e)
+        .await
+        .map_err(db("directory::memberships"))?;
+    Ok(rows
+        .iter()
+        .map(|r| Membership {
+            project_id: r.get("project_id"),
+            slug: r.get("slug"),
+            role: r.get("role"),
+        })
+        .collect())
+}
+
+/// A project as the staff API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRow {
+    /// Id.
+    pub id: Uuid,
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Locale, if set.
+    pub locale: Option<String>,
+    /// Learning-mode default, if set.
+    pub learning_mode_default: Option<bool>,
+    /// Concurrent stage runs.
+    pub max_active_runs: i32,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ProjectRow {
+    fn from_row(r: &sqlx::postgres::PgRow) -> Self {
+        Self {
+            id: r.get("id"),
+            slug: r.get("slug"),
+            name: r.get("name"),
+            locale: r.get("locale"),
+            learning_mode_default: r.get("learning_mode_default"),
+            max_active_runs: r.get("max_active_runs"),
+            created_at: r.get("created_at"),
+        }
+    }
+}
+
+/// Creates a project; a duplicate slug fails with its constraint.
+pub async fn insert_project(e: impl PgExecutor<'_>, p: &NewProject<'_>) -> Result<ProjectRow> {
+    let row = sqlx::query(include_str!("../../queries/projects/insert.sql"))
+        .bind(p.slug)
+        .bind(p.name)
+        .bind(p.locale)
+        .bind(p.learning_mode_default)
+        .bind(p.max_active_runs)
+        .fetch_one(e)
+        .await
+        .map_err(db("directory::insert_project"))?;
+    Ok(ProjectRow::from_row(&row))
+}
+
+/// One project by slug.
+pub async fn get_project(e: impl PgExecutor<'_>, slug: &str) -> Result<Option<ProjectRow>> {
+    let row = sqlx::query(include_str!("../../queries/projects/get_by_slug.sql"))
+        .bind(slug)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_project"))?;
+    Ok(row.as_ref().map(ProjectRow::from_row))
+}
+
+/// Projects by slug after `after`; `only` restricts to these ids.
+pub async fn list_projects(
+    e: impl PgExecutor<'_>,
+    after: Option<&str>,
+    limit: i64,
+    only: Option<&[Uuid]>,
+) -> Result<Vec<ProjectRow>> {
+    let rows = sqlx::query(include_str!("../../queries/projects/list.sql"))
+        .bind(after)
+        .bind(limit)
+        .bind(only)
+        .fetch_all(e)
+        .await
+        .map_err(db("directory::list_projects"))?;
+    Ok(rows.iter().map(ProjectRow::from_row).collect())
+}
+
+/// A change of a project's settings (none keeps a value; `Some(None)` clears).
+#[derive(Debug, Clone, Default)]
+pub struct UpdateProjectParams<'a> {
+    /// Name.
+    pub name: Option<&'a str>,
+    /// Locale.
+    pub locale: Option<Option<&'a str>>,
+    /// Learning-mode default.
+    pub learning_mode_default: Option<Option<bool>>,
+    /// Concurrent stage runs.
+    pub max_active_runs: Option<i32>,
+}
+
+/// Changes a project; none when it does not exist.
+pub async fn update_project(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+    p: &UpdateProjectParams<'_>,
+) -> Result<Option<ProjectRow>> {
+    let row = sqlx::query(include_str!("../../queries/projects/update.sql"))
+        .bind(id)
+        .bind(p.name)
+        .bind(p.locale.flatten())
+        .bind(p.learning_mode_default.flatten())
+        .bind(p.max_active_runs)
+        .bind(matches!(p.locale, Some(None)))
+        .bind(matches!(p.learning_mode_default, Some(None)))
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::update_project"))?;
+    Ok(row.as_ref().map(ProjectRow::from_row))
+}
+
+/// A member of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    /// User id.
+    pub user_id: Uuid,
+    /// Email.
+    pub email: String,
+    /// GitHub login.
+    pub github_login: Option<String>,
+    /// Role.
+    pub role: String,
+    /// Learning-mode override.
+    pub learning_mode_override: Option<bool>,
+}
+
+/// Sets a member's role; `learning_mode_override` `Some(None)` clears it, none keeps it.
+pub async fn set_member(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    user_id: Uuid,
+    role: &str,
+    learning_mode_override: Option<Option<bool>>,
+) -> Result<()> {
+    sqlx::query(include_str!("../../queries/project_members/set.sql"))
+        .bind(project_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(learning_mode_override.flatten())
+        .bind(matches!(learning_mode_override, Some(None)))
+        .execute(e)
+        .await
+        .map_err(db("directory::set_member"))?;
+    Ok(())
+}
+
+/// Members of a project by email after `after`.
+pub async fn list_members(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MemberRow>> {
+    let rows = sqlx::query(include_str!("../../queries/project_members/list.sql"))
+        .bind(project_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(e)
+        .await
+        .map_err(db("directory::list_members"))?;
+    Ok(rows
+        .iter()
+        .map(|r| MemberRow {
+            user_id: r.get("user_id"),
+            email: r.get("email"),
+            github_login: r.get("github_login"),
+            role: r.get("role"),
+            learning_mode_override: r.get("learning_mode_override"),
+        })
+        .collect())
+}
+
+/// One member of a project.
+pub async fn get_member(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<MemberRow>> {
+    let row = sqlx::query(include_str!("../../queries/project_members/get.sql"))
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_member"))?;
+    Ok(row.map(|r| MemberRow {
+        user_id: r.get("user_id"),
+        email: r.get("email"),
+        github_login: r.get("github_login"),
+        role: r.get("role"),
+        learning_mode_override: r.get("learning_mode_override"),
+    }))
+}
+
+/// One project by id.
+pub async fn get_project_by_id(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProjectRow>> {
+    let row = sqlx::query(include_str!("../../queries/projects/get.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_project_by_id"))?;
+    Ok(row.as_ref().map(ProjectRow::from_row))
+}
+
+/// Removes a member; whether one was removed.
+pub async fn delete_member(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool> {
+    let done = sqlx::query(include_str!("../../queries/project_members/delete.sql"))
+        .bind(project_id)
+        .bind(user_id)
+        .execute(e)
+        .await
+        .map_err(db("directory::delete_member"))?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A repository as the staff API shows it: never the token, only its key id and when it was set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryRow {
+    /// Id.
+    pub id: Uuid,
+    /// Project.
+    pub project_id: Uuid,
+    /// `owner/name`, lowercase.
+    pub full_name: String,
+    /// Default branch.
+    pub default_branch: String,
+    /// Key id of the sealed token, if one is set.
+    pub token_key_id: Option<String>,
+    /// When the token was set.
+    pub token_set_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Bound.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl RepositoryRow {
+    fn from_row(r: &sqlx::postgres::PgRow) -> Self {
+        Self {
+            id: r.get("id"),
+            project_id: r.get("project_id"),
+            full_name: r.get("full_name"),
+            default_branch: r.get("default_branch"),
+            token_key_id: r.get("token_key_id"),
+            token_set_at: r.get("token_set_at"),
+            created_at: r.get("created_at"),
+        }
+    }
+}
+
+/// Binds a repository; a repository bound already fails with its constraint.
+pub async fn insert_repository(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    full_name: &str,
+    default_branch: &str,
+) -> Result<RepositoryRow> {
+    let row = sqlx::query(include_str!("../../queries/repositories/insert.sql"))
+        .bind(project_id)
+        .bind(full_name)
+        .bind(default_branch)
+        .fetch_one(e)
+        .await
+        .map_err(db("directory::insert_repository"))?;
+    Ok(RepositoryRow::from_row(&row))
+}
+
+/// One repository.
+pub async fn get_repository(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<RepositoryRow>> {
+    let row = sqlx::query(include_str!("../../queries/repositories/get.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_repository"))?;
+    Ok(row.as_ref().map(RepositoryRow::from_row))
+}
+
+/// A project's repositories by name after `after`.
+pub async fn list_repositories(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RepositoryRow>> {
+    let rows = sqlx::query(include_str!("../../queries/repositories/list.sql"))
+        .bind(project_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(e)
+        .await
+        .map_err(db("directory::list_repositories"))?;
+    Ok(rows.iter().map(RepositoryRow::from_row).collect())
+}
+
+/// Stores a sealed token; with `only_if_key` only while the row is still sealed under that key.
+/// Whether the row was written.
+pub async fn set_repository_token(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+    sealed: &crate::vault::Sealed,
+    only_if_key: Option<&str>,
+) -> Result<bool> {
+    let done = sqlx::query(include_str!("../../queries/repositories/set_token.sql"))
+        .bind(id)
+        .bind(&sealed.blob)
+        .bind(&sealed.key_id)
+        .bind(only_if_key)
+        .execute(e)
+        .await
+        .map_err(db("directory::set_repository_token"))?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A repository's sealed token, if set.
+pub async fn get_repository_token(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<crate::vault::Sealed>> {
+    let row = sqlx::query(include_str!(
+        "../../queries/repositories/get_sealed_token.sql"
+    ))
+    .bind(id)
+    .fetch_optional(e)
+    .await
+    .map_err(db("directory::get_repository_token"))?;
+    Ok(row.and_then(|r| {
+        let blob: Option<Vec<u8>> = r.get("token_sealed");
+        let key_id: Option<String> = r.get("token_key_id");
+        Some(crate::vault::Sealed {
+            key_id: key_id?,
+            blob: blob?,
+        })
+    }))
+}
+
+/// Repositories with a token sealed under another key than `active`, by id after `after`.
+pub async fn list_sealed_except(
+    e: impl PgExecutor<'_>,
+    active: &str,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(Uuid, crate::vault::Sealed)>> {
+    let rows = sqlx::query(include_str!(
+        "../../queries/repositories/list_sealed_except.sql"
+    ))
+    .bind(active)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(e)
+    .await
+    .map_err(db("directory::list_sealed_except"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("id"),
+                crate::vault::Sealed {
+                    key_id: r.get("token_key_id"),
+                    blob: r.get("token_sealed"),
+                },
+            )
+        })
+        .collect())
+}

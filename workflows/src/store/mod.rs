@@ -4,6 +4,8 @@ pub mod agent_run;
 pub mod agent_session;
 pub mod directory;
 pub mod flow_event;
+pub mod oauth_login;
 pub mod run_token;
+pub mod staff_run;
 pub mod token_usage;
 pub mod webhook_delivery;

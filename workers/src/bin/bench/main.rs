@@ -2,7 +2,7 @@
 //!
 //! Runs each workload side by side and prints exactly one JSON object per workload on stdout;
 //! progress and diagnostics go to stderr.
-//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,timers,retention,heartbeat,apalis-memory]`
+//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,timers,retention,heartbeat,staff,apalis-memory]`
 
 mod apalis_side;
 mod backlog;
@@ -23,6 +23,7 @@ mod rescue;
 mod retention;
 mod server;
 mod spike;
+mod staff;
 mod steps;
 mod timers;
 
@@ -86,6 +87,8 @@ enum Workload {
     Retention,
     /// Lease renewal per attempt vs one liveness row per process, at 100 to 10,000 leased tasks.
     Heartbeat,
+    /// The staff API over 100,000 runs: runs list and run detail p50/p99, list plans, SSE fan-out to 100 subscribers.
+    Staff,
 }
 
 /// Sizes and knobs shared by the workloads.
@@ -141,6 +144,7 @@ async fn run(cli: Cli) -> Result<()> {
             Workload::Timers,
             Workload::Retention,
             Workload::Heartbeat,
+            Workload::Staff,
         ]
     } else {
         cli.only.clone()
@@ -176,6 +180,7 @@ async fn run(cli: Cli) -> Result<()> {
             (Workload::Timers, Some(s)) => timers::run(s, settings).await?,
             (Workload::Retention, Some(s)) => retention::run(s, settings).await?,
             (Workload::Heartbeat, Some(s)) => heartbeat::run(s, settings).await?,
+            (Workload::Staff, Some(s)) => staff::run(s, settings).await?,
         };
         if let Value::Object(map) = &mut line {
             map.insert("workload".into(), Value::String(name.clone()));

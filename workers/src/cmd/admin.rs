@@ -1,0 +1,149 @@
+//! `codex-k8s admin`: the platform's first run without OAuth. Every subcommand calls the same
+//! service layer as the staff API (`workflows::directory`), never SQL of its own; tokens are read
+//! from the environment or stdin, never from the command line, and never printed.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use workflows::{
+    directory::{self, Email, Login, Platform, ProjectSettings, RepoName, Slug},
+    vault::Plain,
+};
+
+use crate::{
+    config::{AdminArgs, AdminCommand, AdminMember, AdminProject, AdminRepo, AdminUser, Config},
+    database, platform,
+};
+
+/// Runs one admin subcommand and prints what it did.
+pub async fn run(
+    config: &Config,
+    args: AdminArgs,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = database::connect(config).await?;
+    let work = async {
+        match args.command {
+            AdminCommand::Bootstrap {
+                email,
+                github_login,
+            } => {
+                let login = github_login.as_deref().map(Login::parse).transpose()?;
+                let owner =
+                    directory::bootstrap(&pool, &Email::parse(&email)?, login.as_ref()).await?;
+                println!("owner {} ({})", owner.email, owner.id);
+            }
+            AdminCommand::User(AdminUser::Add {
+                email,
+                github_login,
+                admin,
+            }) => {
+                let login = github_login.as_deref().map(Login::parse).transpose()?;
+                let platform = if admin {
+                    Platform::Admin
+                } else {
+                    Platform::None
+                };
+                let user =
+                    directory::add_user(&pool, &Email::parse(&email)?, login.as_ref(), platform)
+                        .await?;
+                println!("user {} ({})", user.email, user.id);
+            }
+            AdminCommand::Project(AdminProject::Add {
+                slug,
+                name,
+                locale,
+                learning_mode,
+                max_active_runs,
+            }) => {
+                let slug = Slug::parse(&slug)?;
+                let settings = ProjectSettings {
+                    name: name.unwrap_or_else(|| slug.as_str().to_owned()),
+                    locale,
+                    learning_mode_default: learning_mode,
+                    max_active_runs,
+                };
+                let project = directory::add_project(&pool, &slug, &settings).await?;
+                println!("project {} ({})", project.slug, project.id);
+            }
+            AdminCommand::Repo(AdminRepo::Bind {
+                project,
+                repo,
+                default_branch,
+                token_stdin,
+                token,
+            }) => {
+                let token = if token_stdin {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("read the token from stdin")?;
+                    Some(Plain::new(line.trim()))
+                } else {
+                    token.map(|t| Plain::new(t.expose()))
+                };
+                let vault = platform::vault(config)?;
+                let project = directory::project(&pool, &project).await?;
+                let bound = directory::bind_repository(
+                    &pool,
+                    vault.as_ref(),
+                    project.id,
+                    &RepoName::parse(&repo)?,
+                    &default_branch,
+                    token.as_ref(),
+                )
+                .await?;
+                let sealed = match &bound.token_key_id {
+                    Some(kid) => format!("token sealed with key {kid}"),
+                    None => "no token".to_owned(),
+                };
+                println!(
+                    "repository {} bound to {} ({sealed})",
+                    bound.full_name, project.slug
+                );
+            }
+            AdminCommand::Repo(AdminRepo::Reencrypt) => {
+                let vault =
+                    platform::vault(config)?.context("CK8S_TOKEN_KEYS is required to reencrypt")?;
+                let n = directory::reencrypt_tokens(&pool, &vault).await?;
+                println!(
+                    "resealed {n} repository token(s) with key {}",
+                    vault.active_key_id()
+                );
+            }
+            AdminCommand::Member(AdminMember::Add {
+                project,
+                user,
+                role,
+            }) => {
+                let project = directory::project(&pool, &project).await?;
+                let user = directory::find_user(&pool, &user).await?;
+                let role = directory::parse_role(&role)?;
+                directory::set_member(&pool, project.id, user.id, role, None).await?;
+                println!(
+                    "{} is {} of {}",
+                    user.email,
+                    directory::role_name(role),
+                    project.slug
+                );
+            }
+            AdminCommand::Token { user } => {
+                let jwt = platform::jwt_keys(config, false)?;
+                let user = directory::find_user(&pool, &user).await?;
+                eprintln!(
+                    "token for {} (valid {} s):",
+                    user.email,
+                    jwt.ttl().as_secs()
+                );
+                println!("{}", jwt.issue(user.id));
+            }
+        }
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        r = work => r,
+        () = shutdown.cancelled() => anyhow::bail!("interrupted"),
+    }
+}

@@ -1,0 +1,4 @@
+-- One user by id.
+select id, email, github_login, is_platform_owner, is_platform_admin, learning_mode_override, created_at
+from users
+where id = $1
