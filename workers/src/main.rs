@@ -1,4 +1,6 @@
-//! `codex-k8s`: the one CLI binary, with subcommands `dev`, `serve`, `worker` and `migrate`.
+//! `codex-k8s`: the one CLI binary, with subcommands `dev`, `serve`, `worker`, `migrate`, `admin` and `runs`.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
@@ -9,10 +11,13 @@ use workers::{
 };
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     workflows::tls::install_crypto_provider();
     let cli = Cli::parse();
-    telemetry::init(cli.config.log_format_for(&cli.command));
+    let telemetry = telemetry::init(
+        cli.config.log_format_for(&cli.command),
+        cli.config.trace_export().as_ref(),
+    )?;
     let shutdown = CancellationToken::new();
     tokio::spawn(forward_signals(shutdown.clone()));
     let result = match cli.command {
@@ -23,11 +28,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin(args) => cmd::admin::run(&cli.config, args, shutdown).await,
         Command::ScriptedAgent => cmd::scripted_agent::run().await,
         Command::AgentRunner => cmd::agent_runner::run(shutdown).await,
+        // `runs` prints its own errors for a person and has exit codes of its own.
+        Command::Runs(args) => return Ok(cmd::runs::run(&cli.config, args, shutdown).await),
     };
     if let Err(e) = &result {
         tracing::error!(error.message = %e, error.cause_chain = ?e, "codex-k8s stopped with an error");
     }
-    result
+    // Blocking (bounded by the export timeout): the batched spans go out before the process ends.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    result.map(|()| ExitCode::SUCCESS)
 }
 
 /// Cancels the root token on SIGINT or SIGTERM (once installed, for the whole process).

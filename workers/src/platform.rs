@@ -1,5 +1,5 @@
-//! Wiring of the domain: policy, GitHub client, local runtime and platform settings from the
-//! configuration, the registry of every workflow kind, and the engine client.
+//! Wiring of the domain: policy, GitHub client, local runtime, docs search and platform settings
+//! from the configuration, the registry of every workflow kind, and the engine client.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 use workflows::{
     approval::{ApprovalConfig, SigningKey},
+    docs::{ApiKey, DocsConfig, EmbeddingsConfig, chunk::ChunkBounds},
     github::{ClientConfig, GitHubClient, Token},
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
@@ -50,11 +51,85 @@ pub fn approval_config(config: &Config) -> ApprovalConfig {
             .approver_secret
             .as_ref()
             .map(|s| SigningKey::new(s.expose())),
+        callback_key: config
+            .callback_secret
+            .as_ref()
+            .map(|s| SigningKey::new(s.expose())),
         ttl: config.approval_ttl,
         owner_wait: config.mcp_owner_wait,
         secret_namespaces: config.mcp_secret_namespaces.0.clone(),
         database_environments: config.mcp_database_environments.0.clone(),
         ..ApprovalConfig::default()
+    }
+}
+
+/// Docs indexing and search settings from the configuration, checked (the error names the
+/// setting); without an embeddings key they are off.
+pub fn docs_config(config: &Config) -> anyhow::Result<DocsConfig> {
+    let embeddings = config
+        .embeddings_api_key
+        .as_ref()
+        .map(|key| EmbeddingsConfig {
+            batch_size: config.embeddings_batch_size,
+            request_timeout: config.embeddings_timeout,
+            max_retries: config.embeddings_max_retries,
+            ..EmbeddingsConfig::new(
+                config.embeddings_url.clone(),
+                config.embeddings_model.clone(),
+                ApiKey::new(key.expose()),
+            )
+        });
+    let docs = DocsConfig {
+        embeddings,
+        globs: config.docs_globs.0.clone(),
+        chunk: ChunkBounds {
+            max_tokens: config.docs_chunk_max_tokens,
+            overlap_tokens: config.docs_chunk_overlap_tokens,
+            code_max_tokens: config.docs_chunk_max_tokens.saturating_mul(4).min(8_000),
+        },
+        ef_search: config.docs_ef_search,
+        ..DocsConfig::default()
+    };
+    docs.validate()
+        .context("docs search configuration (CK8S_EMBEDDINGS_*, CK8S_DOCS_*)")?;
+    Ok(docs)
+}
+
+/// This binary's hidden subcommand `subcommand` as the agent: `agent-runner` (the real agent,
+/// driving the codex CLI: the default) or `scripted-agent` (tests and `dev --demo` only).
+pub fn this_binary(subcommand: &str) -> anyhow::Result<AgentCommand> {
+    Ok(AgentCommand {
+        program: std::env::current_exe()
+            .with_context(|| format!("locate this binary for its {subcommand}"))?,
+        args: vec![subcommand.into()],
+        env: Vec::new(),
+    })
+}
+
+/// The agent the local runtime launches: `agent` when given, else `CK8S_AGENT_PROGRAM`, else
+/// this binary's `agent-runner` (the real agent).
+pub fn agent_command(config: &Config, agent: Option<AgentCommand>) -> anyhow::Result<AgentCommand> {
+    match (agent, &config.agent_program) {
+        (Some(agent), _) => Ok(agent),
+        (None, Some(line)) => Ok(AgentCommand {
+            program: line.program.clone(),
+            args: line.args.clone(),
+            env: Vec::new(),
+        }),
+        (None, None) => this_binary("agent-runner"),
+    }
+}
+
+/// How workspaces run git: the platform token reads (clones and fetches), the bot is the author.
+pub fn workspace_git(
+    bot_login: &str,
+    read_token: &workflows::github::Token,
+) -> workflows::runtime::GitSettings {
+    workflows::runtime::GitSettings {
+        read_token: (!read_token.is_blank()).then(|| read_token.clone()),
+        user_name: bot_login.to_owned(),
+        user_email: format!("{bot_login}@users.noreply.github.com"),
+        timeout: std::time::Duration::from_secs(600),
     }
 }
 
@@ -64,7 +139,8 @@ pub fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Res
 }
 
 /// Like [`build`], with the agent the local runtime launches given explicitly (e.g. `dev --demo`
-/// running `agent-runner` with the codex CLI).
+/// running `agent-runner` with the codex CLI, or the scripted agent without it). Without one,
+/// the agent is `CK8S_AGENT_PROGRAM`, else this binary's `agent-runner`.
 pub fn build_with(
     config: &Config,
     pool: PgPool,
@@ -76,26 +152,14 @@ pub fn build_with(
         ..PolicyConfig::default()
     };
     let policy = Policy::new(&policy_config).context("label policy configuration")?;
+    let git = workspace_git(&config.github_bot_login, &github.platform_token);
     let github = GitHubClient::new(github).context("GitHub client configuration")?;
-    let program = match (agent, &config.agent_program) {
-        (Some(agent), _) => agent,
-        (None, Some(p)) => AgentCommand {
-            program: p.clone(),
-            args: Vec::new(),
-            env: Vec::new(),
-        },
-        (None, None) => AgentCommand {
-            program: std::env::current_exe()
-                .context("locate this binary for the scripted agent")?,
-            args: vec!["scripted-agent".into()],
-            env: Vec::new(),
-        },
-    };
+    let program = agent_command(config, agent)?;
     let root = config
         .runtime_root
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("codex-k8s-runs"));
-    let runtime = Arc::new(LocalRuntime::new(root, program, None));
+    let runtime = Arc::new(LocalRuntime::new(root, program, None).with_git(git));
     let settings = PlatformConfig {
         default_locale: config.default_locale.clone(),
         learning_mode_default: config.learning_mode_default.0,
@@ -103,8 +167,10 @@ pub fn build_with(
         api_url: config.platform_api_url.clone(),
         stage_budget: config.stage_budget,
         runtime_ttl: std::time::Duration::from_secs(config.runtime_ttl_secs),
+        review_max_rounds: config.review_max_rounds,
         approval: approval_config(config),
         retention: config.retention(),
+        docs: docs_config(config)?,
         ..PlatformConfig::default()
     };
     let platform = Platform::new(pool.clone(), policy, github, settings, runtime);
@@ -116,6 +182,23 @@ pub fn build_with(
         registry,
         client,
     })
+}
+
+/// Keeps the docs re-index sweep scheduled when docs search is on (every worker does; the
+/// schedule is one row, and an unchanged expression keeps its next tick).
+pub async fn schedule_docs(config: &Config, wiring: &Wiring) -> anyhow::Result<()> {
+    if wiring.platform.docs.embedder().is_none() {
+        tracing::info!("docs search is off: no CK8S_EMBEDDINGS_API_KEY");
+        return Ok(());
+    }
+    workflows::docs::schedule(&wiring.client, &config.docs_index_cron)
+        .await
+        .with_context(|| {
+            format!(
+                "schedule the docs sweep (CK8S_DOCS_INDEX_CRON={:?})",
+                config.docs_index_cron
+            )
+        })
 }
 
 /// The staff API's JWT keys from the configuration (`generate` makes one up when none is set).
@@ -198,4 +281,36 @@ pub fn staff_state(
     }
     let reads = Reads::new(pool, replicas, config.replica_max_lag);
     Ok(crate::api::StaffState::new(jwt, vault, oauth, reads))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::config::Cli;
+
+    fn config(args: &[&str]) -> Config {
+        let mut argv = vec!["codex-k8s"];
+        argv.extend(args);
+        argv.push("worker");
+        Cli::try_parse_from(argv).unwrap().config
+    }
+
+    #[test]
+    fn the_default_agent_is_the_agent_runner_and_the_program_setting_takes_arguments() {
+        let default = agent_command(&config(&[]), None).unwrap();
+        assert_eq!(default.program, std::env::current_exe().unwrap());
+        assert_eq!(default.args, ["agent-runner"]);
+        let set = agent_command(
+            &config(&["--agent-program", "/opt/agent --mode 'two words'"]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(set.program, std::path::PathBuf::from("/opt/agent"));
+        assert_eq!(set.args, ["--mode", "two words"]);
+        let scripted = this_binary("scripted-agent").unwrap();
+        let asked = agent_command(&config(&[]), Some(scripted)).unwrap();
+        assert_eq!(asked.args, ["scripted-agent"]);
+    }
 }

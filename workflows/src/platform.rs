@@ -7,12 +7,14 @@ use std::{
 
 use sqlx::PgPool;
 
-use crate::{github::GitHubClient, policy::Policy, runtime::AgentRuntime};
+use crate::{docs::Docs, github::GitHubClient, policy::Policy, runtime::AgentRuntime};
 
 /// Queue of delivery routing runs (short, many).
 pub const INGRESS_QUEUE: &str = "ingress";
 /// Queue of stage runs (long, few).
 pub const STAGE_QUEUE: &str = "stages";
+/// Queue of docs indexing runs and their sweep (background, a few at a time).
+pub const DOCS_QUEUE: &str = "docs";
 
 /// Platform settings the workflows read.
 #[derive(Debug, Clone)]
@@ -29,6 +31,9 @@ pub struct PlatformConfig {
     pub stage_budget: Duration,
     /// How often a waiting stage run checks on its agent when no event arrives.
     pub agent_probe_every: Duration,
+    /// How often agents send heartbeats (given to them as `CK8S_HEARTBEAT_SECS`); a running agent
+    /// silent for three periods is treated as gone at the next probe.
+    pub agent_heartbeat_every: Duration,
     /// Rate-limit waits one GitHub operation may take before asking for input.
     pub github_rate_limit_waits: u32,
     /// How long a finished run's runtime (workspace, namespace) is kept for inspection or reuse;
@@ -38,6 +43,12 @@ pub struct PlatformConfig {
     pub approval: crate::approval::ApprovalConfig,
     /// How long domain rows are kept (the engine's runs follow the same `finished` age).
     pub retention: crate::retention::RetentionConfig,
+    /// Docs indexing and search: the embeddings provider, globs, chunk bounds.
+    pub docs: crate::docs::DocsConfig,
+    /// Reviewer pre-reviews per stage lineage before a `changes_requested` verdict asks the
+    /// Owner (`need:input`) instead of starting another revise; 0 switches the pre-review off
+    /// (only tests of other parts do; `CK8S_REVIEW_MAX_ROUNDS` refuses 0).
+    pub review_max_rounds: u32,
 }
 
 impl Default for PlatformConfig {
@@ -49,10 +60,13 @@ impl Default for PlatformConfig {
             api_url: "http://127.0.0.1:8080".into(),
             stage_budget: Duration::from_secs(4 * 3600),
             agent_probe_every: Duration::from_secs(30),
+            agent_heartbeat_every: Duration::from_secs(30),
             github_rate_limit_waits: 3,
             runtime_ttl: Duration::ZERO,
             approval: crate::approval::ApprovalConfig::default(),
             retention: crate::retention::RetentionConfig::default(),
+            docs: crate::docs::DocsConfig::default(),
+            review_max_rounds: 2,
         }
     }
 }
@@ -69,6 +83,8 @@ pub struct Platform {
     pub config: PlatformConfig,
     /// Where agents run.
     pub runtime: Arc<dyn AgentRuntime>,
+    /// Docs indexing and search services (off without an embeddings provider).
+    pub docs: Docs,
     client: OnceLock<engine::Client>,
 }
 
@@ -82,6 +98,9 @@ impl std::fmt::Debug for Platform {
 
 impl Platform {
     /// Services without an engine client yet (the client needs the registry built from these).
+    ///
+    /// Docs settings that do not validate switch docs indexing and search off (logged); the
+    /// binary validates them before, so that a bad setting stops it instead.
     pub fn new(
         pool: PgPool,
         policy: Policy,
@@ -89,12 +108,17 @@ impl Platform {
         config: PlatformConfig,
         runtime: Arc<dyn AgentRuntime>,
     ) -> Arc<Self> {
+        let docs = Docs::new(&config.docs).unwrap_or_else(|e| {
+            tracing::error!(error.message = %e, "docs settings are invalid: docs search is off");
+            Docs::disabled()
+        });
         Arc::new(Self {
             pool,
             policy,
             github,
             config,
             runtime,
+            docs,
             client: OnceLock::new(),
         })
     }
@@ -122,6 +146,8 @@ impl Platform {
             .with(crate::stage::ReleaseRuntime::new(self.clone()))?
             .with(crate::agent_label::AgentLabels::new(self.clone()))?
             .with(crate::approval::ApprovalFlow::new(self.clone()))?
-            .with(crate::retention::Retention::new(self.clone()))
+            .with(crate::retention::Retention::new(self.clone()))?
+            .with(crate::docs::DocsIndex::new(self.clone()))?
+            .with(crate::docs::DocsSweep::new(self.clone()))
     }
 }

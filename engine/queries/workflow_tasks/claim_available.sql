@@ -1,7 +1,7 @@
 -- Claims up to $2 tasks of queue $1 for worker $3 with a lease of $4 seconds: ready tasks by priority
 -- and due timers, taken straight from the scheduled index by time (so a million future timers cost
 -- the claim nothing). Every claim takes a fresh epoch; the run's kind, code version, input, end
--- reason and remaining budget (by the database clock) come back in the same round trip.
+-- reason, remaining budget (by the database clock) and trace parent come back in the same round trip.
 with ready as (
     select run_id, priority, run_at
     from workflow_tasks
@@ -33,7 +33,7 @@ with ready as (
     returning t.run_id, t.queue, t.epoch, t.failed_seq, t.failed_attempts, t.skips
 )
 select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, c.skips,
-       r.kind, r.code_version, r.input, r.end_reason,
+       r.kind, r.code_version, r.input, r.end_reason, r.trace_parent,
        (extract(epoch from (r.deadline_at - now())) * 1000)::bigint as remaining_ms,
        now() as db_now
 from claimed c

@@ -4,6 +4,7 @@
 pub(crate) mod cron_schedule;
 pub(crate) mod engine_leader;
 pub(crate) mod flow_event;
+pub(crate) mod flush;
 pub(crate) mod run;
 pub(crate) mod signal;
 pub(crate) mod step;

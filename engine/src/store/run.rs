@@ -21,6 +21,7 @@ pub(crate) struct NewRun<'a> {
     pub(crate) concurrency_limits: &'a [i32],
     pub(crate) budget_ms: Option<i64>,
     pub(crate) run_at: Option<DateTime<Utc>>,
+    pub(crate) trace_parent: Option<String>,
 }
 
 /// What a start did.
@@ -47,6 +48,7 @@ pub(crate) async fn start(e: impl PgExecutor<'_>, r: &NewRun<'_>) -> Result<Star
         .bind(r.concurrency_limits)
         .bind(r.budget_ms)
         .bind(r.run_at)
+        .bind(r.trace_parent.as_deref())
         .fetch_one(e)
         .await
         .map_err(db("run::start"))?;
@@ -132,18 +134,6 @@ pub(crate) async fn time_out_expired(e: impl PgExecutor<'_>, limit: i64) -> Resu
     .await
     .map_err(db("run::time_out_expired"))?;
     Ok(rows.into_iter().map(|r| r.get("id")).collect())
-}
-
-/// Gives back the slots of one finished run's keys and admits blocked runs.
-pub(crate) async fn release_slots(e: impl PgExecutor<'_>, keys: &[String]) -> Result<()> {
-    sqlx::query(include_str!(
-        "../../queries/workflow_runs/release_slots.sql"
-    ))
-    .bind(keys)
-    .fetch_all(e)
-    .await
-    .map_err(db("run::release_slots"))?;
-    Ok(())
 }
 
 /// One run row with its task state.

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
@@ -21,35 +20,6 @@ pub(crate) struct NewStep {
     pub(crate) started_at: DateTime<Utc>,
     /// Serialized size of output and error, for the completer's batch bound.
     pub(crate) bytes: usize,
-}
-
-/// Commits many steps in one statement; returns the (run, epoch) of those whose lease still held.
-pub(crate) async fn insert_if_leased_many<'a>(
-    e: impl PgExecutor<'_>,
-    steps: impl IntoIterator<Item = &'a NewStep>,
-) -> Result<std::collections::HashSet<(Uuid, i64)>> {
-    let rows: Vec<Value> = steps
-        .into_iter()
-        .map(|s| {
-            json!({
-                "run_id": s.run_id, "epoch": s.epoch, "seq": s.seq, "kind": s.record.kind.as_str(),
-                "name": s.record.name,
-                "status": s.record.status.as_str(), "output": s.record.output, "error": s.record.error,
-                "attempts": s.attempts, "started_at": s.started_at,
-            })
-        })
-        .collect();
-    let rows = sqlx::query(include_str!(
-        "../../queries/workflow_steps/insert_if_leased_many.sql"
-    ))
-    .bind(Value::Array(rows))
-    .fetch_all(e)
-    .await
-    .map_err(db("step::insert_if_leased_many"))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.get("run_id"), r.get("epoch")))
-        .collect())
 }
 
 /// The step histories of the given runs, keyed by run and seq.

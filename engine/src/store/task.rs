@@ -25,6 +25,8 @@ pub(crate) struct Claimed {
     pub(crate) remaining_ms: Option<i64>,
     /// The database's clock when the claim was made.
     pub(crate) db_now: DateTime<Utc>,
+    /// The W3C `traceparent` the run continues (ADR 0023).
+    pub(crate) trace_parent: Option<String>,
 }
 
 /// What to claim.
@@ -66,6 +68,7 @@ pub(crate) async fn claim_available(
             end_reason: r.get("end_reason"),
             remaining_ms: r.get("remaining_ms"),
             db_now: r.get("db_now"),
+            trace_parent: r.get("trace_parent"),
         })
         .collect())
 }
@@ -202,39 +205,6 @@ pub(crate) enum Completed {
     LeaseLost,
 }
 
-/// Finishes many runs in one statement; the caller holds their task rows.
-pub(crate) async fn complete_if_leased_many<'a>(
-    e: impl PgExecutor<'_>,
-    done: impl IntoIterator<Item = &'a Completion>,
-) -> Result<Vec<((Uuid, i64), Completed)>> {
-    let rows: Vec<Value> = done
-        .into_iter()
-        .map(|c| json!({ "run_id": c.run_id, "epoch": c.epoch, "status": c.status, "output": c.output, "error": c.error }))
-        .collect();
-    let rows = sqlx::query(include_str!(
-        "../../queries/workflow_tasks/complete_if_leased_many.sql"
-    ))
-    .bind(Value::Array(rows))
-    .fetch_all(e)
-    .await
-    .map_err(db("task::complete_if_leased_many"))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let outcome: String = r.get("outcome");
-            let completed = match outcome.as_str() {
-                "finished" => Completed::Finished(r.get("held_keys")),
-                "ending" => {
-                    Completed::Ending(r.get::<Option<String>, _>("end_reason").unwrap_or_default())
-                }
-                "overdue" => Completed::Overdue,
-                _ => Completed::LeaseLost,
-            };
-            ((r.get("run_id"), r.get("epoch")), completed)
-        })
-        .collect())
-}
-
 /// Ready depth and oldest due age (seconds) of the given queues; queues with nothing due are absent.
 pub(crate) async fn queue_stats(
     e: impl PgExecutor<'_>,
@@ -249,6 +219,16 @@ pub(crate) async fn queue_stats(
         .into_iter()
         .map(|r| (r.get("queue"), r.get("depth"), r.get("oldest_age_s")))
         .collect())
+}
+
+/// How many runs are parked now, on any queue.
+pub(crate) async fn count_parked(e: impl PgExecutor<'_>) -> Result<i64> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/workflow_tasks/count_parked.sql"
+    ))
+    .fetch_one(e)
+    .await
+    .map_err(db("task::count_parked"))
 }
 
 /// One rescued lease.
@@ -292,16 +272,6 @@ pub(crate) async fn wake_up(e: impl PgExecutor<'_>, queue: &str) -> Result<Optio
         .map_err(db("task::wake_up"))
 }
 
-/// Locks the tasks of the given runs in run_id order.
-pub(crate) async fn lock_many(e: impl PgExecutor<'_>, run_ids: &[Uuid]) -> Result<()> {
-    sqlx::query(include_str!("../../queries/workflow_tasks/lock_many.sql"))
-        .bind(run_ids)
-        .fetch_all(e)
-        .await
-        .map_err(db("task::lock_many"))?;
-    Ok(())
-}
-
 /// Parks a run under the attempt's lease; false when the lease was gone.
 pub(crate) async fn park(
     e: impl PgExecutor<'_>,
@@ -327,6 +297,15 @@ pub(crate) async fn unpark(e: impl PgExecutor<'_>, run_id: Uuid, reason: &str) -
         .fetch_one(e)
         .await
         .map_err(db("task::unpark"))
+}
+
+/// Whether run `run_id` waits for a slot of its concurrency keys.
+pub(crate) async fn is_blocked(e: impl PgExecutor<'_>, run_id: Uuid) -> Result<bool> {
+    sqlx::query_scalar(include_str!("../../queries/workflow_tasks/is_blocked.sql"))
+        .bind(run_id)
+        .fetch_one(e)
+        .await
+        .map_err(db("task::is_blocked"))
 }
 
 /// Unparks runs parked for an unknown kind or newer code once these kinds (at these versions) are

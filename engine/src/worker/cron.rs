@@ -105,6 +105,7 @@ async fn fire(tx: &mut sqlx::PgConnection, d: &Due) -> Result<usize> {
         concurrency_limits: &[],
         budget_ms: None,
         run_at: None,
+        trace_parent: None,
     };
     let started = store::run::start(&mut *tx, &new).await?;
     Ok(usize::from(started.created))

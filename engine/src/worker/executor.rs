@@ -46,6 +46,7 @@ pub(crate) async fn execute(
     registration: Registration,
 ) {
     let span = tracing::info_span!("attempt", run_id = %claimed.run_id, kind = %claimed.kind, epoch = claimed.epoch);
+    crate::trace::attach(&span, claimed.trace_parent.as_deref());
     async {
         let _registration = registration;
         let attempt = Executor {
@@ -405,9 +406,7 @@ impl Executor<'_> {
         match self.services.completer.finish(completion).await {
             Ok(done) => {
                 match &done {
-                    FinishCommit::Done(Completed::Finished(_)) => {
-                        tracing::debug!(run_id = %c.run_id, status, "run finished")
-                    }
+                    FinishCommit::Done(Completed::Finished(_)) => self.log_end(status).await,
                     FinishCommit::Done(Completed::LeaseLost) => {
                         tracing::warn!(run_id = %c.run_id, "lease lost before finish")
                     }
@@ -420,6 +419,25 @@ impl Executor<'_> {
                 None
             }
         }
+    }
+
+    /// The one line a run's end gets at the default level: kind, status and, unless it
+    /// succeeded, the stored reason's code (read once: ends other than success are rare).
+    async fn log_end(&self, status: &'static str) {
+        let c = self.claimed;
+        if status == "succeeded" {
+            tracing::info!(run_id = %c.run_id, kind = %c.kind, status, "run ended");
+            return;
+        }
+        let reason: Option<String> =
+            sqlx::query_scalar("select error->>'code' from workflow_runs where id = $1")
+                .bind(c.run_id)
+                .fetch_optional(&self.services.pool)
+                .await
+                .ok()
+                .flatten();
+        let reason = reason.as_deref().unwrap_or(status);
+        tracing::info!(run_id = %c.run_id, kind = %c.kind, status, reason, "run ended");
     }
 
     /// A panic outside any step: retried after backoff, counted against the next position, up to

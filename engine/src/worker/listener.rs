@@ -32,6 +32,7 @@ pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
             }
         };
         catch_up(&services).await;
+        services.health.set_listening(true);
         // `try_recv` answers None when the connection was lost (eager reconnection is off, so that
         // the catch-up runs on a fresh connection after LISTEN): `recv` would hide the loss.
         loop {
@@ -48,11 +49,13 @@ pub(crate) async fn run(services: Arc<Services>, stop: CancellationToken) {
                     }
                 }
                 Ok(None) => {
+                    services.health.set_listening(false);
                     tracing::warn!("listen connection lost; reconnecting and catching up");
                     services.config.hooks.listener_lost().await;
                     break;
                 }
                 Err(e) => {
+                    services.health.set_listening(false);
                     tracing::warn!(error.message = %e, "listen connection failed; reconnecting");
                     break;
                 }

@@ -1,8 +1,8 @@
 //! Periodic work. One process at a time is the maintenance leader, elected through `engine_leaders`
 //! with an expiring role (a stopped or frozen leader loses it after `leader_ttl`); only the leader
 //! rescues expired leases, times out spent budgets, fires cron ticks, checks slot accounting and
-//! prunes history. Every process reports the depth of the queues it serves and unparks runs of
-//! kinds it knows. Every sweep is still guarded in SQL, so two leaders for a moment are harmless.
+//! prunes history. Every process reports the depth of the queues it serves (and the parked runs) and
+//! unparks runs of kinds it knows. Every sweep is still guarded in SQL, so two leaders for a moment are harmless.
 
 use std::{
     sync::Arc,
@@ -120,8 +120,10 @@ impl Sweeps {
                 .iter()
                 .map(|(q, _)| q.clone())
                 .collect();
-            match store::task::queue_stats(&services.pool, &served).await {
-                Ok(stats) => {
+            let stats = store::task::queue_stats(&services.pool, &served).await;
+            let parked = store::task::count_parked(&services.pool).await;
+            match (stats, parked) {
+                (Ok(stats), Ok(parked)) => {
                     for queue in &served {
                         let (depth, age) = stats
                             .iter()
@@ -129,8 +131,15 @@ impl Sweeps {
                             .map_or((0, 0.0), |(_, d, a)| (*d, *a));
                         services.metrics.set_queue(queue, depth, age);
                     }
+                    services.metrics.set_parked(parked);
+                    services.metrics.gauges_refreshed(Instant::now());
                 }
-                Err(e) => tracing::warn!(error.message = %e, "queue stats failed"),
+                (Err(e), _) | (_, Err(e)) => {
+                    // No value rather than the last one: an old depth would look like a queue
+                    // that is fine.
+                    services.metrics.gauges_failed();
+                    tracing::warn!(error.message = %e, "queue stats failed");
+                }
             }
         }
         if due(&mut self.unpark, UNPARK_EVERY) {

@@ -9,6 +9,7 @@ mod completer;
 mod config;
 mod cron;
 mod executor;
+mod health;
 mod heartbeat;
 mod listener;
 mod maintenance;
@@ -19,5 +20,6 @@ mod tests;
 
 pub(crate) use completer::StepCommit;
 pub use config::WorkerConfig;
+pub use health::{HealthState, WorkerHealth};
 pub use runtime::Worker;
 pub(crate) use services::Services;

@@ -67,6 +67,8 @@ pub(crate) struct Services {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) completer: Completer,
     pub(crate) wakeups: HashMap<String, Arc<Notify>>,
+    /// What the readiness probe reads.
+    pub(crate) health: super::WorkerHealth,
     attempts: Mutex<Attempts>,
     /// Database clock minus process clock, in ms, as last measured.
     skew_ms: AtomicI64,
@@ -93,6 +95,7 @@ impl Services {
         config: WorkerConfig,
         metrics: Arc<Metrics>,
         completer: Completer,
+        health: super::WorkerHealth,
     ) -> Self {
         let wakeups = config
             .queues
@@ -106,6 +109,7 @@ impl Services {
             metrics,
             completer,
             wakeups,
+            health,
             attempts: Mutex::default(),
             skew_ms: AtomicI64::new(0),
         }
@@ -264,6 +268,7 @@ mod tests {
             WorkerConfig::default(),
             metrics,
             completer,
+            Default::default(),
         ))
     }
 

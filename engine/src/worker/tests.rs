@@ -123,7 +123,7 @@ async fn renewing_rescuing_waiting_and_signalling_versus_cancelling_never_deadlo
             task::rescue_expired(&pool, 3, 10),
             signal::wait(&pool, &wait),
             signal::send(&pool, run_id, "go", &payload, None),
-            crate::store::step::insert_if_leased_many(&pool, &steps),
+            crate::store::tests::write_steps(&pool, &steps),
             run::terminate(&pool, run_id, "cancelled", &detail),
         );
         let failed = [

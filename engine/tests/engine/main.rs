@@ -14,6 +14,7 @@ mod fence;
 mod flows;
 mod inspect;
 mod leader;
+mod logs;
 mod panic;
 mod park;
 mod race;

@@ -99,6 +99,9 @@ pub enum ThrowawayError {
         output: String,
         log_tail: String,
     },
+    /// `pg_ctl stop` failed.
+    #[error("pg_ctl stop failed: {output}")]
+    StopServer { output: String },
     /// `pg_basebackup` of a replica failed.
     #[error("pg_basebackup failed: {output}")]
     BaseBackup { output: String },
@@ -214,36 +217,14 @@ impl ThrowawayPg {
 
     /// Starts the server on a free port (retried when the port is taken meanwhile).
     fn launch(&mut self, started: Instant) -> Result<(), ThrowawayError> {
-        let data_dir = self.data_dir.clone();
-        let log = data_dir.join("server.log");
         for attempt in 1..=3 {
             let listener = std::net::TcpListener::bind("127.0.0.1:0");
             let addr = listener.and_then(|l| l.local_addr());
             let port = addr
                 .map_err(|source| ThrowawayError::FreePort { source })?
                 .port();
-            let log_start = fs::metadata(&log).map_or(0, |m| m.len() as usize);
-            let mut pg_ctl = self.pg_command("pg_ctl");
-            pg_ctl
-                .arg("-D")
-                .arg(&data_dir)
-                .args(["-w", "-t", "30", "-l"])
-                .arg(&log);
-            let server_flags = format!("-p {port} -k '{}' {}", data_dir.display(), self.flags);
-            pg_ctl.args(["-o", &server_flags, "start"]);
-            let failed = |output| {
-                let log = fs::read(&log).unwrap_or_default();
-                let log = String::from_utf8_lossy(log.get(log_start..).unwrap_or_default());
-                let lines: Vec<&str> = log.lines().collect();
-                let log_tail = lines[lines.len().saturating_sub(20)..].join("\n");
-                ThrowawayError::StartServer {
-                    port,
-                    output,
-                    log_tail,
-                }
-            };
-            match run_ok(pg_ctl.output(), "pg_ctl", failed) {
-                Ok(_) => {
+            match self.start_on(port) {
+                Ok(()) => {
                     self.port = port;
                     let elapsed_ms = started.elapsed().as_millis() as u64;
                     let bindir = self.bindir.display();
@@ -259,6 +240,52 @@ impl ThrowawayPg {
             }
         }
         unreachable!("the third attempt always returns")
+    }
+
+    /// `pg_ctl start` on `port`, waiting until the server accepts connections.
+    fn start_on(&self, port: u16) -> Result<(), ThrowawayError> {
+        let data_dir = &self.data_dir;
+        let log = data_dir.join("server.log");
+        let log_start = fs::metadata(&log).map_or(0, |m| m.len() as usize);
+        let mut pg_ctl = self.pg_command("pg_ctl");
+        pg_ctl
+            .arg("-D")
+            .arg(data_dir)
+            .args(["-w", "-t", "30", "-l"])
+            .arg(&log);
+        let server_flags = format!("-p {port} -k '{}' {}", data_dir.display(), self.flags);
+        pg_ctl.args(["-o", &server_flags, "start"]);
+        let failed = |output| {
+            let log = fs::read(&log).unwrap_or_default();
+            let log = String::from_utf8_lossy(log.get(log_start..).unwrap_or_default());
+            let lines: Vec<&str> = log.lines().collect();
+            let log_tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            ThrowawayError::StartServer {
+                port,
+                output,
+                log_tail,
+            }
+        };
+        run_ok(pg_ctl.output(), "pg_ctl", failed).map(drop)
+    }
+
+    /// Stops the server at once (`-m immediate`, as a crash would), keeping its data, so a test
+    /// can watch the platform through an outage; [`ThrowawayPg::resume`] starts it again.
+    pub fn pause(&self) -> Result<(), ThrowawayError> {
+        let mut pg_ctl = self.pg_command("pg_ctl");
+        pg_ctl
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-w", "-m", "immediate", "stop"]);
+        run_ok(pg_ctl.output(), "pg_ctl", |output| {
+            ThrowawayError::StopServer { output }
+        })
+        .map(drop)
+    }
+
+    /// Starts a paused server again on the same port (clients reconnect to the same URL).
+    pub fn resume(&self) -> Result<(), ThrowawayError> {
+        self.start_on(self.port)
     }
 
     /// Starts a streaming replica of this server: a second throwaway server from the same

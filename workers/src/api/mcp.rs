@@ -35,6 +35,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
     let mcp = crate::mcp::service(state.platform.clone(), CancellationToken::new());
     Router::new()
         .nest_service("/mcp", mcp)
+        .route_layer(middleware::from_fn(crate::mcp::framing::check))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_run))
         .route(APPROVER_CALLBACK_PATH, post(approver_callback))
         .route(EXECUTOR_CALLBACK_PATH, post(executor_callback))
@@ -115,7 +116,11 @@ impl IntoResponse for Refusal {
             }
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-answer"),
         };
-        tracing::warn!(problem = code, error.message = %e, "callback refused");
+        if status == StatusCode::UNAUTHORIZED {
+            super::refusals::refused(code);
+        } else {
+            tracing::warn!(problem = code, error.message = %e, "callback refused");
+        }
         let classification = match &e {
             approval::Error::Refused { classification, .. } => Some(classification.as_str()),
             _ => None,
@@ -127,12 +132,19 @@ impl IntoResponse for Refusal {
             "detail": e.to_string(),
             "classification": classification,
         });
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+        }
+        response
     }
 }
 

@@ -3,7 +3,10 @@
 //! `app` builds the router and is separate from serving, so tests drive it with `oneshot`.
 
 mod mcp;
+pub(crate) mod metrics;
 mod problem;
+mod push;
+pub mod refusals;
 mod run_auth;
 mod runner;
 pub mod staff;
@@ -25,13 +28,18 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(webhook::router())
         .merge(runner::router())
+        .merge(push::router())
         .merge(mcp::router(&state))
         .merge(staff::router(&state))
         .merge(staff::console_link_router())
         .with_state(state.clone())
         .merge(crate::http::ops_router_with(
             state.metrics.clone(),
-            Some(state.staff.reads.registry()),
+            vec![
+                state.staff.reads.registry(),
+                crate::metrics::platform_registry(),
+            ],
+            state.readiness.clone(),
         ))
         // The span names the path, never the query: an OAuth callback's query carries its code.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -2,7 +2,7 @@
 //! reaches the client (it is logged once, here).
 
 use axum::{
-    http::{StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -88,6 +88,9 @@ pub enum ApiError {
     /// The path exists, the method does not; lists the allowed ones.
     #[error("allowed methods: {0}")]
     MethodNotAllowed(String),
+    /// A dependency (the database) is down: try again after `Retry-After` seconds.
+    #[error("{0}; retry later")]
+    Unavailable(String),
     /// Something failed on our side (logged, not shown).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -151,11 +154,27 @@ impl ApiError {
                 "method-not-allowed",
                 "Method not allowed",
             ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
             ),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge of a 401 (RFC 9110 requires one; RFC 6750's for bearer).
+    fn challenge(&self) -> Option<&'static str> {
+        match self {
+            ApiError::MissingRunToken => Some("Bearer"),
+            ApiError::BadRunToken => Some(r#"Bearer error="invalid_token""#),
+            ApiError::Unauthenticated(_) => Some("Bearer"),
+            ApiError::MissingSignature | ApiError::BadSignature => None,
+            _ => None,
         }
     }
 
@@ -171,6 +190,12 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(e) => {
                 tracing::error!(error.message = %e, error.cause_chain = ?e, "request failed")
+            }
+            // Counted and sampled: a flood of forged requests is not a flood of lines.
+            _ if self.challenge().is_some()
+                || matches!(self, ApiError::MissingSignature | ApiError::BadSignature) =>
+            {
+                super::refusals::refused(code)
             }
             other => tracing::warn!(problem = code, error.message = %other, "request refused"),
         }
@@ -194,6 +219,18 @@ impl IntoResponse for ApiError {
             && let Ok(value) = allowed.parse()
         {
             response.headers_mut().insert(header::ALLOW, value);
+        }
+        if let Some(challenge) = self.challenge() {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let ApiError::Unavailable(_) = &self {
+            let seconds = crate::health::RETRY_AFTER_SECS.to_string();
+            if let Ok(value) = seconds.parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
         }
         response
     }

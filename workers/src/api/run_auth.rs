@@ -12,6 +12,10 @@ use super::{ApiError, AppState};
 pub struct RunCaller {
     /// The stage run (engine run id = `agent_runs.id`).
     pub run_id: Uuid,
+    /// The launch attempt the token was issued for.
+    pub attempt: u32,
+    /// The token's row (heartbeats are stamped on it).
+    pub token_id: i64,
 }
 
 impl FromRequestParts<AppState> for RunCaller {
@@ -28,10 +32,15 @@ impl FromRequestParts<AppState> for RunCaller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::MissingRunToken)?;
         let token = RunToken::from_presented(presented);
-        let run = run_token::verify(state.client.pool(), &token)
+        let launch = run_token::verify_launch(state.client.pool(), &token)
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
-        run.map(|run_id| RunCaller { run_id })
+        launch
+            .map(|l| RunCaller {
+                run_id: l.run_id,
+                attempt: l.attempt,
+                token_id: l.token_id,
+            })
             .ok_or(ApiError::BadRunToken)
     }
 }

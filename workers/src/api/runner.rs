@@ -13,6 +13,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use workflows::store::{
+    agent_outcome::{NewOutcome, Recorded},
     agent_run::{self, AgentRun},
     agent_session::{self, NewSnapshot, Saved, SnapshotMeta},
     token_usage::{self, TokenCounts, TurnReport},
@@ -20,8 +21,8 @@ use workflows::store::{
 
 use super::{ApiError, AppState, RunCaller};
 use crate::cmd::agent_runner::wire::{
-    self, HeartbeatReply, RunContext, SessionMeta, SnapshotSaved, SnapshotUpload, StatusReport,
-    TokenDelta, UsageReply, UsageReport,
+    self, HeartbeatReply, OutcomeReply, OutcomeReport, RunContext, SessionMeta, SnapshotSaved,
+    SnapshotUpload, StatusReport, TokenDelta, UsageReply, UsageReport,
 };
 
 /// Largest JSON body of a runner report.
@@ -36,6 +37,9 @@ pub(super) fn router() -> Router<AppState> {
         .route(wire::USAGE_PATH, post(usage))
         .route(wire::SESSIONS_PATH, put(upload_session))
         .route(wire::LATEST_SESSION_PATH, get(latest_session))
+        .route(wire::OUTCOME_PATH, post(outcome))
+        // An agent's calls continue its run's trace (the `traceparent` it sends).
+        .layer(axum::middleware::from_fn(crate::trace::continue_request))
 }
 
 /// Refusals of the runner endpoints beyond the shared [`ApiError`]s, in the same problem+json form.
@@ -61,6 +65,12 @@ enum RunnerError {
     /// The run behind a valid token is gone.
     #[error("run not found")]
     RunGone,
+    /// The token's launch attempt was replaced by a newer launch: its report is refused.
+    #[error("launch attempt {0} of this run was replaced by a newer launch")]
+    StaleAttempt(u32),
+    /// The attempt already reported a different outcome; the first one stands.
+    #[error("launch attempt {0} already reported a different outcome")]
+    OutcomeConflict(u32),
 }
 
 impl From<workflows::Error> for RunnerError {
@@ -81,6 +91,16 @@ impl IntoResponse for RunnerError {
             ),
             RunnerError::NoSession => (StatusCode::NOT_FOUND, "no-session", "No session"),
             RunnerError::RunGone => (StatusCode::NOT_FOUND, "run-not-found", "Run not found"),
+            RunnerError::StaleAttempt(_) => (
+                StatusCode::CONFLICT,
+                "stale-attempt",
+                "Stale launch attempt",
+            ),
+            RunnerError::OutcomeConflict(_) => (
+                StatusCode::CONFLICT,
+                "outcome-conflict",
+                "Outcome already reported",
+            ),
         };
         tracing::warn!(problem = code, error.message = %self, "runner request refused");
         let body = json!({
@@ -153,6 +173,17 @@ fn session_meta(m: SnapshotMeta) -> SessionMeta {
     }
 }
 
+/// The workspace's base commit, from the run's `prepare_runtime` step (absent for a workspace
+/// that is no git checkout).
+async fn base_commit(state: &AppState, caller: RunCaller) -> Option<String> {
+    let run = state.client.get_run(caller.run_id).await.ok()?;
+    run.steps
+        .into_iter()
+        .find(|s| s.name == "prepare_runtime" && s.status == "succeeded")
+        .and_then(|s| s.output)
+        .and_then(|o| o.get("base_commit")?.as_str().map(str::to_owned))
+}
+
 /// The rendered prompt, from the run's `render_prompt` step (absent until the run rendered it).
 async fn rendered_prompt(state: &AppState, caller: RunCaller) -> Option<String> {
     let run = state.client.get_run(caller.run_id).await.ok()?;
@@ -172,6 +203,7 @@ async fn context(
     let lineage = agent_session::lineage(&run);
     let session = agent_session::latest_meta(&state.platform.pool, &lineage).await?;
     let prompt = rendered_prompt(&state, caller).await;
+    let base_commit = base_commit(&state, caller).await;
     let mcp_url = format!(
         "{}/mcp",
         state.platform.config.api_url.trim_end_matches('/')
@@ -190,6 +222,7 @@ async fn context(
         mcp_url,
         lineage,
         session: session.map(session_meta),
+        base_commit,
     }))
 }
 
@@ -198,7 +231,7 @@ async fn heartbeat(
     State(state): State<AppState>,
     caller: RunCaller,
 ) -> Result<Json<HeartbeatReply>, RunnerError> {
-    let status = agent_session::heartbeat(&state.platform.pool, caller.run_id)
+    let status = agent_session::heartbeat(&state.platform.pool, caller.run_id, caller.token_id)
         .await?
         .ok_or(RunnerError::RunGone)?;
     Ok(Json(HeartbeatReply { run_status: status }))
@@ -318,6 +351,14 @@ async fn upload_session(
         }
     };
     tracing::info!(lineage = %lineage, version = meta.version, size_bytes = meta.size_bytes, replayed, "session snapshot stored");
+    workflows::store::link::insert(
+        &state.platform.pool,
+        run.id,
+        workflows::store::link::LinkKind::Session,
+        &q.thread_id,
+        json!({ "lineage": lineage }),
+    )
+    .await?;
     Ok((
         code,
         Json(SnapshotSaved {
@@ -362,4 +403,45 @@ async fn latest_session(
         snapshot.content,
     )
         .into_response())
+}
+
+#[tracing::instrument(skip_all, fields(run_id = %caller.run_id, attempt = caller.attempt, exit_code = report.exit_code))]
+async fn outcome(
+    State(state): State<AppState>,
+    caller: RunCaller,
+    RunnerJson(report): RunnerJson<OutcomeReport>,
+) -> Result<(StatusCode, Json<OutcomeReply>), RunnerError> {
+    if report.pull_request == Some(0)
+        || report
+            .pull_request
+            .is_some_and(|n| i64::try_from(n).is_err())
+    {
+        return Err(RunnerError::BadRequest(
+            "pull_request must be a positive number".into(),
+        ));
+    }
+    let new = NewOutcome {
+        agent_run_id: caller.run_id,
+        attempt: caller.attempt,
+        exit_code: report.exit_code,
+        final_message: report.final_message.as_deref(),
+        pull_request: report.pull_request,
+    };
+    let recorded = workflows::stage::outcome::report(&state.platform, &new)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let (code, recorded) = match recorded {
+        Recorded::Stored(_) => (StatusCode::CREATED, true),
+        Recorded::Replayed(_) => (StatusCode::OK, false),
+        Recorded::Conflict(_) => return Err(RunnerError::OutcomeConflict(caller.attempt)),
+        Recorded::Stale => return Err(RunnerError::StaleAttempt(caller.attempt)),
+    };
+    tracing::info!(recorded, "agent outcome stored");
+    Ok((
+        code,
+        Json(OutcomeReply {
+            attempt: caller.attempt,
+            recorded,
+        }),
+    ))
 }

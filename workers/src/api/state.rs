@@ -22,4 +22,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The staff API: JWT keys, token vault, OAuth, read routing, live events.
     pub staff: Arc<super::StaffState>,
+    /// Readiness (served on `/readyz`; the ingress refuses fast while the database is down).
+    pub readiness: crate::health::Readiness,
 }

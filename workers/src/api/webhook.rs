@@ -12,13 +12,15 @@ use axum::{
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use workflows::delivery::{Accepted, IncomingDelivery, accept};
+use workflows::delivery::{Accepted, IncomingDelivery, accept, read_payload};
 
 use super::{ApiError, AppState};
 
 /// The webhook route.
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/webhooks/github", post(receive))
+    Router::new()
+        .route("/api/v1/webhooks/github", post(receive))
+        .route_layer(axum::middleware::from_fn(super::metrics::measure_ingress))
 }
 
 /// A delivery whose signature checked out, with its parsed body.
@@ -67,13 +69,15 @@ impl FromRequest<AppState> for VerifiedDelivery {
         verify(state.webhook_secret.expose().as_bytes(), &body, &signature)?;
         let event = header(&parts.headers, "x-github-event")?.to_owned();
         let delivery_id = header(&parts.headers, "x-github-delivery")?.to_owned();
-        let payload: Value =
-            serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-        if !payload.is_object() {
-            return Err(ApiError::MalformedJson(
-                "the payload is not a JSON object".into(),
-            ));
+        let payload = read_payload(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        if payload.nul_replaced > 0 {
+            tracing::warn!(
+                delivery_id = %delivery_id,
+                replaced = payload.nul_replaced,
+                "the payload held NUL characters, which Postgres cannot store: replaced with U+FFFD"
+            );
         }
+        let payload = payload.value;
         Ok(Self {
             delivery_id,
             event,
@@ -87,6 +91,12 @@ async fn receive(
     State(state): State<AppState>,
     delivery: VerifiedDelivery,
 ) -> Result<impl IntoResponse, ApiError> {
+    // Known down: answer now rather than after the pool's acquire timeout.
+    if let Some(why) = state.readiness.database_down() {
+        return Err(ApiError::Unavailable(format!(
+            "the database is unreachable ({why})"
+        )));
+    }
     let incoming = IncomingDelivery {
         delivery_id: &delivery.delivery_id,
         event: &delivery.event,
@@ -94,7 +104,7 @@ async fn receive(
     };
     let accepted = accept(&state.client, incoming)
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+        .map_err(unavailable_or_internal)?;
     Ok(match accepted {
         Accepted::New => (
             StatusCode::ACCEPTED,
@@ -118,6 +128,26 @@ async fn receive(
             })),
         ),
     })
+}
+
+/// A lost or unreachable database is a 503 the sender may retry; anything else is ours.
+fn unavailable_or_internal(e: workflows::Error) -> ApiError {
+    let unreachable = std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .any(|e| {
+        e.downcast_ref::<sqlx::Error>().is_some_and(|e| {
+            matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        })
+    });
+    if unreachable {
+        ApiError::Unavailable("the database did not answer".into())
+    } else {
+        ApiError::Internal(e.into())
+    }
 }
 
 /// Signs a body as GitHub does (`sha256=<hex>`): for `dev --demo`, tests and the load benchmark.

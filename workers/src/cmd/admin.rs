@@ -1,13 +1,14 @@
 //! `codex-k8s admin`: the platform's first run without OAuth. Every subcommand calls the same
 //! service layer as the staff API (`workflows::directory`), never SQL of its own; tokens are read
-//! from the environment or stdin, never from the command line, and never printed.
+//! from the environment or stdin, never from the command line, and never printed. The service
+//! audits every write with the actor `cli` (there is no platform user behind the command).
 
 use std::io::BufRead;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use workflows::{
-    directory::{self, Email, Login, Platform, ProjectSettings, RepoName, Slug},
+    directory::{self, Actor, Email, Login, Platform, ProjectSettings, RepoName, Slug},
     vault::Plain,
 };
 
@@ -45,9 +46,14 @@ pub async fn run(
                 } else {
                     Platform::None
                 };
-                let user =
-                    directory::add_user(&pool, &Email::parse(&email)?, login.as_ref(), platform)
-                        .await?;
+                let user = directory::add_user(
+                    &pool,
+                    &Email::parse(&email)?,
+                    login.as_ref(),
+                    platform,
+                    Actor::Cli,
+                )
+                .await?;
                 println!("user {} ({})", user.email, user.id);
             }
             AdminCommand::Project(AdminProject::Add {
@@ -64,7 +70,7 @@ pub async fn run(
                     learning_mode_default: learning_mode,
                     max_active_runs,
                 };
-                let project = directory::add_project(&pool, &slug, &settings).await?;
+                let project = directory::add_project(&pool, &slug, &settings, Actor::Cli).await?;
                 println!("project {} ({})", project.slug, project.id);
             }
             AdminCommand::Repo(AdminRepo::Bind {
@@ -89,10 +95,11 @@ pub async fn run(
                 let bound = directory::bind_repository(
                     &pool,
                     vault.as_ref(),
-                    project.id,
+                    &project,
                     &RepoName::parse(&repo)?,
                     &default_branch,
                     token.as_ref(),
+                    Actor::Cli,
                 )
                 .await?;
                 let sealed = match &bound.token_key_id {
@@ -107,7 +114,7 @@ pub async fn run(
             AdminCommand::Repo(AdminRepo::Reencrypt) => {
                 let vault =
                     platform::vault(config)?.context("CK8S_TOKEN_KEYS is required to reencrypt")?;
-                let n = directory::reencrypt_tokens(&pool, &vault).await?;
+                let n = directory::reencrypt_tokens(&pool, &vault, Actor::Cli).await?;
                 println!(
                     "resealed {n} repository token(s) with key {}",
                     vault.active_key_id()
@@ -121,7 +128,7 @@ pub async fn run(
                 let project = directory::project(&pool, &project).await?;
                 let user = directory::find_user(&pool, &user).await?;
                 let role = directory::parse_role(&role)?;
-                directory::set_member(&pool, project.id, user.id, role, None).await?;
+                directory::set_member(&pool, &project, user.id, role, None, Actor::Cli).await?;
                 println!(
                     "{} is {} of {}",
                     user.email,

@@ -1,6 +1,7 @@
 //! `codex-k8s dev`: the platform on one machine. Starts a throwaway Postgres (unless
 //! `DATABASE_URL` is set), migrates, starts a worker, the API (webhook ingress) and, without
-//! GitHub tokens, a local fake GitHub; runs the engine's sample workflow (steps, a durable sleep, a
+//! GitHub tokens, a local fake GitHub (and, without an embeddings key, a local fake embeddings
+//! provider for docs search); runs the engine's sample workflow (steps, a durable sleep, a
 //! pausing wait for a signal it then sends itself) printing progress and the step timeline; with
 //! `--demo` it also posts a signed, recorded `issues.labeled` (`run:dev`) delivery to itself and
 //! follows the stage run to its status comment.
@@ -11,6 +12,7 @@ use anyhow::{Context, bail};
 use engine::{Metrics, RunStatus, StartOptions, Worker};
 use serde_json::json;
 use testkit::{
+    embeddings::FakeEmbeddings,
     github::FakeGitHub,
     throwaway::{ThrowawayOptions, ThrowawayPg},
 };
@@ -21,7 +23,9 @@ use super::{codex_demo, demo, follow};
 use crate::{
     api,
     config::{Config, DevArgs, Secret},
-    database, http, platform,
+    database,
+    health::Readiness,
+    http, platform,
     sample::{APPROVAL_SIGNAL, SampleInput, SampleWorkflow},
 };
 
@@ -73,12 +77,24 @@ pub async fn run(
         None => platform::github_config(config)?,
     };
     // Bound first: agents reach the platform API at this address.
-    let listener = tokio::net::TcpListener::bind(config.http_addr)
-        .await
-        .with_context(|| format!("bind {}", config.http_addr))?;
+    let listener = http::bind(config.http_addr_or(crate::config::SERVE_ADDR)).await?;
     let api_base = format!("http://{}", listener.local_addr()?);
     let mut settings = config.clone();
     settings.platform_api_url = api_base.clone();
+    // Without an embeddings key, docs search runs against a local fake provider (kept alive here).
+    let _embeddings = match &config.embeddings_api_key {
+        Some(_) => None,
+        None => {
+            let fake = FakeEmbeddings::start()
+                .await
+                .context("start the local fake embeddings provider")?;
+            println!("embedder  local fake embeddings on {}", fake.base_url());
+            settings.embeddings_url = fake.base_url();
+            settings.embeddings_api_key =
+                Some(fake.api_key().parse::<Secret>().expect("non-empty"));
+            Some(fake)
+        }
+    };
     // With the codex CLI installed, the demo's agent is the real codex behind the agent runner.
     let (codex, agent) = match args.demo.then(codex_demo::find_codex).flatten() {
         Some(bin) => {
@@ -88,23 +104,32 @@ pub async fn run(
             );
             let (demo, agent) = codex_demo::start(bin).await?;
             settings.approver_url = Some(demo.approver_url.clone());
-            if settings.approver_secret.is_none() {
-                settings.approver_secret = Some(
+            let made_up = || {
+                Some(
                     uuid::Uuid::new_v4()
                         .simple()
                         .to_string()
                         .parse::<Secret>()
                         .expect("non-empty"),
-                );
+                )
+            };
+            if settings.approver_secret.is_none() {
+                settings.approver_secret = made_up();
+            }
+            if settings.callback_secret.is_none() {
+                settings.callback_secret = made_up();
             }
             (Some(demo), Some(agent))
         }
+        // The demo without codex shows the flow with the scripted stand-in, asked for here.
+        None if args.demo => (None, Some(platform::this_binary("scripted-agent")?)),
         None => (None, None),
     };
     let wiring = platform::build_with(&settings, pool.clone(), github, agent)?;
     workflows::retention::Retention::schedule(&wiring.client)
         .await
         .context("schedule retention")?;
+    platform::schedule_docs(&settings, &wiring).await?;
     let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()
             .simple()
@@ -120,6 +145,8 @@ pub async fn run(
         config.worker_config(),
         metrics.clone(),
     )?;
+    let readiness = Readiness::new(pool.clone(), Some(worker.health()));
+    let monitor = readiness.spawn_monitor(stop.clone());
     let worker_task = tokio::spawn(worker.run(stop.clone()));
     let jwt = platform::jwt_keys(config, true)?;
     let vault = match platform::vault(config)? {
@@ -136,10 +163,11 @@ pub async fn run(
         webhook_secret: secret.clone(),
         max_body_bytes: config.webhook_max_body_bytes,
         metrics,
+        readiness,
     };
     let http_task = tokio::spawn(http::serve_on(listener, api::app(state), stop.clone()));
     println!(
-        "worker    serving {:?}; API on {api_base} (POST /api/v1/webhooks/github, /api/v1/staff, /health, /metrics)",
+        "worker    serving {:?}; API on {api_base} (POST /api/v1/webhooks/github, /api/v1/staff, /livez, /readyz, /metrics)",
         config.worker_queues.0
     );
     print_staff_access(&pool, &jwt, &api_base).await?;
@@ -183,6 +211,7 @@ pub async fn run(
     stop.cancel();
     worker_task.await.context("worker task")??;
     http_task.await.context("http task")??;
+    monitor.await.context("readiness monitor task")?;
     if !ok {
         bail!("a dev run did not succeed");
     }

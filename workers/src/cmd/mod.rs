@@ -7,6 +7,7 @@ mod demo;
 pub mod dev;
 mod follow;
 pub mod migrate;
+pub mod runs;
 pub mod scripted_agent;
 pub mod serve;
 pub mod worker;

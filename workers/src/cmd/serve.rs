@@ -1,5 +1,5 @@
 //! `codex-k8s serve`: the API server (GitHub webhook ingress, runner and MCP routes, the staff API,
-//! `/health`, `/metrics`) until SIGTERM.
+//! `/livez`, `/readyz`, `/metrics`) until SIGTERM.
 
 use std::sync::Arc;
 
@@ -7,10 +7,17 @@ use anyhow::Context;
 use engine::Metrics;
 use tokio_util::sync::CancellationToken;
 
-use crate::{api, config::Config, database, http, platform};
+use crate::{
+    api,
+    config::{Config, SERVE_ADDR},
+    database,
+    health::Readiness,
+    http, platform,
+};
 
 /// Serves until `shutdown`.
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let listener = http::bind(config.http_addr_or(SERVE_ADDR)).await?;
     let secret = config
         .github_webhook_secret
         .clone()
@@ -23,7 +30,10 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         platform::jwt_keys(config, false)?,
         platform::vault(config)?,
     )?;
+    let readiness = Readiness::new(pool.clone(), None);
+    let _monitor = readiness.spawn_monitor(shutdown.clone());
     let state = api::AppState {
+        readiness,
         staff,
         client: wiring.client,
         platform: wiring.platform.clone(),
@@ -31,5 +41,5 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         max_body_bytes: config.webhook_max_body_bytes,
         metrics: Arc::new(Metrics::new()),
     };
-    http::serve(config.http_addr, api::app(state), shutdown).await
+    http::serve_on(listener, api::app(state), shutdown).await
 }

@@ -6,15 +6,23 @@ use anyhow::Context;
 use engine::{Metrics, Worker};
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, database, http, platform};
+use crate::{
+    config::{Config, WORKER_ADDR},
+    database,
+    health::Readiness,
+    http, platform,
+};
 
 /// Runs until `shutdown`, then stops in two phases (see `engine::Worker::run`).
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    // Bound before anything else: a taken address stops the worker now, not at shutdown.
+    let listener = http::bind(config.http_addr_or(WORKER_ADDR)).await?;
     let pool = database::connect(config).await?;
     let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
     workflows::retention::Retention::schedule(&wiring.client)
         .await
         .context("schedule retention")?;
+    platform::schedule_docs(config, &wiring).await?;
     let metrics = Arc::new(Metrics::new());
     let worker = Worker::new(
         pool.clone(),
@@ -22,9 +30,11 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         config.worker_config(),
         metrics.clone(),
     )?;
-    let server = tokio::spawn(http::serve(
-        config.http_addr,
-        http::ops_router(metrics),
+    let readiness = Readiness::new(pool.clone(), Some(worker.health()));
+    let _monitor = readiness.spawn_monitor(shutdown.clone());
+    let server = tokio::spawn(http::serve_on(
+        listener,
+        http::ops_router(metrics, readiness),
         shutdown.clone(),
     ));
     let result = worker.run(shutdown.clone()).await.context("worker");

@@ -52,10 +52,10 @@ pub(crate) struct LabelsParams {
     /// Labels to remove (transition).
     #[serde(default)]
     pub(crate) remove_labels: Vec<String>,
-    /// Another Issue of the repository (default: the run's own thread).
+    /// The run's Issue (default: the run's own thread); other Issues are refused.
     #[serde(default)]
     pub(crate) issue_number: Option<u64>,
-    /// A pull request of the repository (default: the run's own thread).
+    /// The run's linked pull request (default: the run's own thread); others are refused.
     #[serde(default)]
     pub(crate) pull_request_number: Option<u64>,
 }
@@ -74,7 +74,7 @@ impl PlatformMcp {
     /// Lists or changes labels; run-starting labels wait for the Owner's approval.
     #[tool(
         name = "github_labels",
-        description = "List, add, remove or transition labels on the run's Issue or pull request. state:* and need:* labels apply at once; run:* (and other run-starting) labels are applied only after the Owner approves (status approval_pending with request_id)."
+        description = "List, add, remove or transition labels on the run's own Issue or its linked pull request (no other thread). state:* and need:* labels apply at once; run:* (and other run-starting) labels are applied only after the Owner approves (status approval_pending with request_id)."
     )]
     async fn github_labels(
         &self,

@@ -4,7 +4,9 @@
 
 mod access;
 mod control;
+mod docs;
 mod feedback;
+pub(crate) mod framing;
 mod labels;
 mod reply;
 mod self_improve;

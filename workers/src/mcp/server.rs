@@ -1,6 +1,6 @@
 //! The MCP server handler: resolves the calling run (its token was checked by the HTTP layer),
 //! shows and admits only the tools its role and stage allow, audits every call, and routes the
-//! call to its tool.
+//! call to its tool; every call is counted per tool and result.
 
 use std::sync::Arc;
 
@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 use workflows::{approval, platform::Platform, store::agent_run::AgentRun};
 
 use super::access::Scope;
-use crate::api::RunCaller;
+use crate::api::{
+    RunCaller,
+    metrics::{self, ToolResult},
+};
 
 /// Audited results larger than this are summarized (session contents, long lists).
 const MAX_AUDITED_RESULT: usize = 2000;
@@ -44,7 +47,8 @@ impl PlatformMcp {
             tools: Self::feedback_tools()
                 + Self::control_tools()
                 + Self::label_tools()
-                + Self::self_improve_tools(),
+                + Self::self_improve_tools()
+                + Self::docs_tools(),
         }
     }
 
@@ -126,7 +130,8 @@ impl ServerHandler for PlatformMcp {
         let caller = self.caller(&ctx).await?;
         let tool = request.name.to_string();
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
-        let visible = Scope::of(&caller.run).allows(&tool) && self.tools.has_route(&tool);
+        let registered = self.tools.has_route(&tool);
+        let visible = Scope::of(&caller.run).allows(&tool) && registered;
         let called = json!({
             "tool": tool,
             "arguments": arguments,
@@ -134,6 +139,7 @@ impl ServerHandler for PlatformMcp {
         });
         self.audit(&caller.run, "mcp_tool_called", called).await;
         if !visible {
+            metrics::mcp_call(&tool, registered, ToolResult::Refused);
             return Err(ErrorData::invalid_params(
                 format!("tool {tool:?} is not available to this run"),
                 None,
@@ -145,6 +151,14 @@ impl ServerHandler for PlatformMcp {
             .tools
             .call(ToolCallContext::new(self, request, ctx))
             .await;
+        let result = match &response {
+            Ok(CallToolResponse::Complete(r)) if r.is_error.unwrap_or(false) => {
+                ToolResult::ToolError
+            }
+            Ok(_) => ToolResult::Ok,
+            Err(_) => ToolResult::ProtocolError,
+        };
+        metrics::mcp_call(&tool, registered, result);
         let mut completed = summary(&response);
         completed["tool"] = json!(tool);
         self.audit(&run, "mcp_tool_completed", completed).await;

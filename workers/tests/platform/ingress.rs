@@ -125,3 +125,54 @@ async fn a_hundred_concurrent_redeliveries_start_one_run() {
     assert_eq!(ids.len(), 1);
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_nul_in_a_signed_payload_is_stored_replaced_and_a_number_past_int8_is_ignored_not_wrapped()
+ {
+    let p = TestPlatform::start(Options {
+        queues: vec![("ingress", 2)],
+        ..Options::default()
+    })
+    .await;
+    // A NUL inside a string (jsonb cannot hold it): accepted, stored with U+FFFD, and a
+    // redelivery is a duplicate, not a permanent 500.
+    let mut payload = issue_labeled("owner", "User", 3, "run:dev", &["run:dev"]);
+    payload["issue"]["title"] = json!("before\u{0}after");
+    let body = payload.to_string();
+    assert!(body.contains("\\u0000"));
+    let sig = api::sign(SECRET.as_bytes(), body.as_bytes());
+    let (status, reply, _) = p
+        .post("issues", "nul-1", body.as_bytes(), Some(sig.clone()))
+        .await;
+    assert_eq!(status, 202, "{reply}");
+    let (status, reply, _) = p.post("issues", "nul-1", body.as_bytes(), Some(sig)).await;
+    assert_eq!(
+        (status, &reply["status"]),
+        (200, &json!("duplicate")),
+        "{reply}"
+    );
+    let title: String = sqlx::query_scalar(
+        "select payload->'issue'->>'title' from webhook_deliveries where delivery_id = 'nul-1'",
+    )
+    .fetch_one(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(title, "before\u{FFFD}after");
+
+    // 2^63 + 5 fits a u64 but not the int8 the run would be stored in: routed as malformed.
+    let mut payload = issue_labeled("owner", "User", 4, "run:dev", &["run:dev"]);
+    payload["issue"]["number"] = json!(9_223_372_036_854_775_813u64);
+    let (id, status, _) = p.deliver("issues", &payload).await;
+    assert_eq!(status, 202);
+    let (outcome, reason, run) = p.routed(&id).await;
+    assert_eq!(
+        (outcome.as_str(), reason.as_deref(), run),
+        ("ignored", Some("malformed_payload"), None)
+    );
+    let runs: i64 = sqlx::query_scalar("select count(*) from agent_runs where issue_number < 0")
+        .fetch_one(&p.pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 0, "no run with a wrapped number");
+    p.stop().await;
+}

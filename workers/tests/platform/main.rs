@@ -3,12 +3,25 @@
 #![allow(unreachable_pub)] // test modules share items with pub; the crate is a test binary
 
 mod agent_label;
+mod causes;
+mod crash;
+mod docs;
+mod health;
 mod ingress;
+mod isolation;
+mod label_semantics;
 mod mcp;
+mod metrics;
+mod outcome;
+mod push;
+mod replay;
+mod review_gate;
 mod routing;
 mod runner;
+mod runs_cli;
 mod secret;
 mod staff;
+mod staff_admin;
 mod staff_events;
 mod staff_oauth;
 mod staff_owner;
@@ -16,5 +29,7 @@ mod staff_rbac;
 mod staff_replica;
 mod staff_schemathesis;
 mod stage;
+mod startup;
 mod support;
+mod traces;
 mod transition;

@@ -30,15 +30,19 @@ use workflows::{
 use crate::support::*;
 
 const KEY: &str = "approver-signing-key-for-tests";
+/// The platform-only key of callback tokens.
+const CALLBACK_KEY: &str = "platform-callback-key-for-tests";
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/mcp-conformance.mjs");
 
 /// What the fake approver/executor received: (path, headers, body).
 type Received = Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>;
 
 /// A platform with approvals configured, served on a port, with a fake approver and executor.
-struct Mcp {
-    base: TestPlatform,
-    url: String,
+pub(crate) struct Mcp {
+    pub(crate) base: TestPlatform,
+    pub(crate) url: String,
+    /// The worker's engine metrics (its `/metrics` with `workers::http::ops_router`).
+    pub(crate) worker_metrics: Arc<Metrics>,
     received: Received,
     shutdown: CancellationToken,
     worker: tokio::task::JoinHandle<engine::Result<()>>,
@@ -61,7 +65,7 @@ async fn fake_approver(received: Received) -> String {
 }
 
 impl Mcp {
-    async fn start(agent_script: Option<Value>) -> Self {
+    pub(crate) async fn start(agent_script: Option<Value>) -> Self {
         Self::start_with(agent_script, Duration::from_secs(3600)).await
     }
 
@@ -98,6 +102,7 @@ impl Mcp {
                 approver_url: Some(format!("{fake}/approver")),
                 executor_url: Some(format!("{fake}/executor")),
                 signing_key: Some(SigningKey::new(KEY)),
+                callback_key: Some(SigningKey::new(CALLBACK_KEY)),
                 owner_wait: Duration::from_secs(15),
                 poll_every: Duration::from_millis(100),
                 delivery_attempts: 3,
@@ -105,6 +110,7 @@ impl Mcp {
                 ttl,
                 ..ApprovalConfig::default()
             },
+            docs: docs_config(&base.embeddings),
             ..PlatformConfig::default()
         };
         let github = GitHubClient::new(gh).unwrap();
@@ -119,6 +125,7 @@ impl Mcp {
             max_body_bytes: 1 << 20,
             staff: api::StaffState::local(base.pool.clone()),
             metrics: Arc::new(Metrics::new()),
+            readiness: workers::health::Readiness::new(base.pool.clone(), None),
         });
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
@@ -131,6 +138,7 @@ impl Mcp {
             queues: vec![
                 ("ingress".into(), 4),
                 ("stages".into(), 2),
+                ("docs".into(), 2),
                 ("default".into(), 4),
             ],
             lease: Duration::from_secs(5),
@@ -140,16 +148,13 @@ impl Mcp {
             shutdown_grace: Duration::from_secs(2),
             ..WorkerConfig::default()
         };
-        let worker = Worker::new(
-            base.pool.clone(),
-            registry,
-            config,
-            Arc::new(Metrics::new()),
-        );
+        let worker_metrics = Arc::new(Metrics::new());
+        let worker = Worker::new(base.pool.clone(), registry, config, worker_metrics.clone());
         let worker = tokio::spawn(worker.unwrap().run(shutdown.clone()));
         Self {
             base,
             url,
+            worker_metrics,
             received,
             shutdown,
             worker,
@@ -157,7 +162,7 @@ impl Mcp {
     }
 
     /// An agent run row of `acme/shop` #`issue` with a role and stage, and a live token for it.
-    async fn run(&self, role: &str, stage: Option<&str>, issue: i64) -> (Uuid, String) {
+    pub(crate) async fn run(&self, role: &str, stage: Option<&str>, issue: i64) -> (Uuid, String) {
         let binding = directory::binding(&self.base.pool, "acme/shop")
             .await
             .unwrap()
@@ -222,12 +227,12 @@ impl Mcp {
         })
     }
 
-    async fn call(&self, token: &str, tool: &str, args: Value) -> Value {
+    pub(crate) async fn call(&self, token: &str, tool: &str, args: Value) -> Value {
         self.node(token, &["call", tool, &args.to_string()]).await
     }
 
     /// Waits for a signed delivery to `path` about `request_id`; checks its signature.
-    async fn delivery(&self, path: &str, request_id: &str) -> Value {
+    pub(crate) async fn delivery(&self, path: &str, request_id: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
             let found = self.received.lock().unwrap().iter().find_map(|(p, h, b)| {
@@ -251,7 +256,7 @@ impl Mcp {
     }
 
     /// POSTs a callback; returns (status, body).
-    async fn callback(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn callback(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         let r = reqwest::Client::new()
             .post(format!("{}{path}", self.url))
             .bearer_auth(token)
@@ -270,7 +275,7 @@ impl Mcp {
             .unwrap()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         self.worker.await.unwrap().unwrap();
         self.base.stop().await;
@@ -294,6 +299,36 @@ async fn each_run_sees_only_the_tools_its_role_and_stage_allow() {
     let (_, reviewer) = m.run("reviewer", None, 11).await;
     let (_, dev_on_ops) = m.run("dev", Some("ops"), 12).await;
     let (_, km) = m.run("km", Some("self_improve"), 13).await;
+    let (_, dev_on_dev) = m.run("dev", Some("dev"), 14).await;
+    let (_, sre_on_repair) = m.run("sre", Some("ai_repair"), 15).await;
+    // A dev run is no operator: it sees the common tools and no control tool.
+    let seen = tools(m.node(&dev_on_dev, &["list"]).await);
+    assert!(
+        seen.iter().any(|t| t == "github_labels")
+            && !seen
+                .iter()
+                .any(|t| t == "secret_sync" || t == "database_lifecycle"),
+        "{seen:?}"
+    );
+    let refused = m
+        .call(
+            &dev_on_dev,
+            "database_lifecycle",
+            json!({ "action": "describe", "environment": "dev", "database": "shop" }),
+        )
+        .await;
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not available"),
+        "{refused}"
+    );
+    let seen = tools(m.node(&sre_on_repair, &["list"]).await);
+    assert!(
+        seen.iter().any(|t| t == "secret_sync") && seen.iter().any(|t| t == "database_lifecycle"),
+        "{seen:?}"
+    );
     let seen = tools(m.node(&reviewer, &["list"]).await);
     assert!(
         !seen
@@ -770,6 +805,68 @@ async fn an_agents_run_label_is_applied_on_github_only_after_the_owner_approves(
 }
 
 #[tokio::test]
+async fn github_labels_acts_only_on_the_runs_own_issue_and_linked_pull_request() {
+    let m = Mcp::start(None).await;
+    m.base.github.add_issue("acme/shop", 31, "mine", &[]);
+    m.base
+        .github
+        .add_issue("acme/shop", 32, "its pull request", &[]);
+    m.base
+        .github
+        .add_issue("acme/shop", 2, "someone else's", &["state:in-review"]);
+    let (run, token) = m.run("dev", Some("dev"), 31).await;
+    agent_run::set_pull_request(&m.base.pool, run, 32)
+        .await
+        .unwrap();
+    for (args, target) in [
+        (
+            json!({ "action": "add", "labels": ["need:qa"], "issue_number": 2 }),
+            2,
+        ),
+        (
+            json!({ "action": "remove", "labels": ["state:in-review"], "pull_request_number": 2 }),
+            2,
+        ),
+        (json!({ "action": "list", "issue_number": 3 }), 3),
+    ] {
+        let refused = m.call(&token, "github_labels", args.clone()).await;
+        assert_eq!(refused["isError"], true, "{args}: {refused}");
+        assert_eq!(
+            refused["structured"]["error"]["code"], "not_allowed",
+            "{refused}"
+        );
+        let message = refused["structured"]["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("#31")
+                && message.contains("#32")
+                && message.contains(&format!("#{target}")),
+            "the refusal names the allowed numbers and the asked one: {message}"
+        );
+    }
+    assert_eq!(m.base.github.labels("acme/shop", 2), ["state:in-review"]);
+    // Its own Issue and its linked pull request are fine.
+    let own = m
+        .call(
+            &token,
+            "github_labels",
+            json!({ "action": "add", "labels": ["need:qa"], "issue_number": 31 }),
+        )
+        .await;
+    assert_eq!(own["structured"]["status"], "applied", "{own}");
+    assert_eq!(m.base.github.labels("acme/shop", 31), ["need:qa"]);
+    let linked = m
+        .call(
+            &token,
+            "github_labels",
+            json!({ "action": "list", "pull_request_number": 32 }),
+        )
+        .await;
+    assert_eq!(linked["structured"]["status"], "listed", "{linked}");
+    assert_eq!(m.base.github.labels("acme/shop", 2), ["state:in-review"]);
+    m.stop().await;
+}
+
+#[tokio::test]
 async fn self_improve_runs_read_runs_events_and_sessions_of_their_project_only() {
     let m = Mcp::start(None).await;
     let (target, dev) = m.run("dev", Some("dev"), 40).await;
@@ -929,5 +1026,239 @@ async fn an_unanswered_question_expires_and_the_tool_says_so() {
         .await;
     assert_eq!(status, 409);
     assert_eq!(body["classification"], "expired", "{body}");
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_approval_of_an_agents_run_label_ends_its_waiting_run_at_once() {
+    let m = Mcp::start_with(None, Duration::from_secs(2)).await;
+    m.base.github.add_issue("acme/shop", 53, "task", &[]);
+    let (_, token) = m.run("dev", Some("dev"), 53).await;
+    let asked = m
+        .call(
+            &token,
+            "github_labels",
+            json!({ "action": "add", "labels": ["run:qa"] }),
+        )
+        .await;
+    assert_eq!(asked["structured"]["status"], "approval_pending", "{asked}");
+    let id: Uuid = asked["structured"]["request_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let target: Uuid = sqlx::query_scalar("select target_run_id from approvals where id = $1")
+        .bind(id)
+        .fetch_one(&m.base.pool)
+        .await
+        .unwrap();
+    // The request expires after 2 s; its labels run ends then, not after its own 72 h.
+    let done = m.base.finished(target, Duration::from_secs(90)).await;
+    assert_eq!(
+        done.output,
+        Some(json!({ "outcome": "expired" })),
+        "{done:#?}"
+    );
+    assert!(
+        !m.base
+            .github
+            .labels("acme/shop", 53)
+            .contains(&"run:qa".to_owned())
+    );
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn docs_search_through_the_reference_client_finds_the_projects_chunk_and_never_another_projects()
+ {
+    let m = Mcp::start(None).await;
+    let pool = &m.base.pool;
+    let github = &m.base.github;
+    github.put_file(
+        "acme/shop",
+        "docs/runbook.md",
+        "# Runbook\n\n## Webhook secret\n\nRotate the webhook secret with the platform owner.\n\n\
+         ## Backups\n\nNightly backups are kept seven days.\n",
+    );
+    github.put_file("acme/shop", "README.md", "# Shop\n\nSells things online.\n");
+    // Another project whose document matches the query even better.
+    let globex = directory::upsert_project(
+        pool,
+        &directory::NewProject {
+            slug: "globex",
+            name: "Globex",
+            locale: None,
+            learning_mode_default: None,
+            max_active_runs: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let globex_repo = directory::bind_repository(pool, globex, "globex/site", "main")
+        .await
+        .unwrap();
+    github.put_file(
+        "globex/site",
+        "README.md",
+        "# Site\n\n## Webhook secret\n\nHow do I rotate the webhook secret? Rotate the webhook secret.\n",
+    );
+    let acme_repo = directory::binding(pool, "acme/shop")
+        .await
+        .unwrap()
+        .unwrap()
+        .repository_id;
+    for repository_id in [acme_repo, globex_repo] {
+        let input = workflows::docs::IndexInput {
+            repository_id,
+            trigger: "manual".into(),
+            head_sha: None,
+        };
+        let key = format!("test:{repository_id}");
+        let started = workflows::docs::start_index(&m.base.wiring.client, pool, &input, key)
+            .await
+            .unwrap();
+        let run = m.base.finished(started.id, Duration::from_secs(30)).await;
+        assert_eq!(run.summary.status, engine::RunStatus::Succeeded, "{run:#?}");
+    }
+    let (run, token) = m.run("reviewer", None, 71).await;
+
+    let tools: Vec<String> =
+        serde_json::from_value(m.node(&token, &["list"]).await["tools"].clone()).unwrap();
+    assert!(tools.contains(&"docs_search".to_owned()), "{tools:?}");
+    let query = json!({ "query": "how do I rotate the webhook secret", "top_k": 3 });
+    let found = m.call(&token, "docs_search", query).await;
+
+    assert_eq!(found["isError"], false, "{found}");
+    let results = found["structured"]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{found:#}");
+    let best = &results[0];
+    assert_eq!(best["path"], "docs/runbook.md", "{found:#}");
+    assert_eq!(best["heading_path"], json!(["Runbook", "Webhook secret"]));
+    assert!(
+        best["text"]
+            .as_str()
+            .unwrap()
+            .contains("Rotate the webhook secret")
+    );
+    assert!(best["score"].as_f64().unwrap() > results[1]["score"].as_f64().unwrap());
+    assert_eq!(best["blob_sha"].as_str().unwrap().len(), 40);
+    assert!(
+        results.iter().all(|r| r["repository"] == "acme/shop"),
+        "another project's chunk: {found:#}"
+    );
+    // The other project's chunk is nearer still: only the project filter kept it out.
+    let q = testkit::embeddings::embed("how do I rotate the webhook secret", 3072);
+    let theirs = workflows::docs::store::doc_chunk::search_exact(
+        pool,
+        &workflows::docs::store::doc_chunk::SearchParams {
+            project_id: globex,
+            embedding: &q,
+            limit: 1,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        theirs[0].score > best["score"].as_f64().unwrap(),
+        "{theirs:?}"
+    );
+    // A bad argument is a tool error with a code; every call is audited like the other tools.
+    let bad = m
+        .call(&token, "docs_search", json!({ "query": "  " }))
+        .await;
+    assert_eq!(
+        bad["structured"]["error"]["code"], "invalid_argument",
+        "{bad}"
+    );
+    let events = m.events(run).await;
+    let called = events
+        .iter()
+        .filter(|(k, d)| k == "mcp_tool_called" && d["tool"] == "docs_search")
+        .count();
+    let completed = events
+        .iter()
+        .filter(|(k, d)| k == "mcp_tool_completed" && d["tool"] == "docs_search")
+        .count();
+    assert_eq!((called, completed), (2, 2), "{events:#?}");
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn protocol_errors_follow_the_specification_401_challenge_parse_error_and_invalid_params() {
+    let m = Mcp::start(None).await;
+    let (_, token) = m.run("dev", Some("dev"), 61).await;
+    let http = reqwest::Client::new();
+    let post = |token: Option<&str>, body: &str| {
+        let mut r = http
+            .post(format!("{}/mcp", m.url))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body.to_owned());
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    for (token, challenge) in [
+        (None, "Bearer"),
+        (Some("not-a-token"), r#"Bearer error="invalid_token""#),
+    ] {
+        let r = post(token, &list).await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()["www-authenticate"], challenge);
+    }
+    let r = post(Some(&token), "{\"jsonrpc\": \"2.0\", \"id\": 1,")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32700, "{body}");
+    assert_eq!(body["id"], Value::Null);
+    let call = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {"name": "run_status_report", "arguments": "status=ok"}});
+    let r = post(Some(&token), &call.to_string()).await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+    assert_eq!(body["id"], 9);
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn forged_callbacks_are_counted_and_sampled_never_written_one_row_each() {
+    let m = Mcp::start(None).await;
+    let rows = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from flow_events where kind = 'approval_callback_refused'",
+        )
+        .fetch_one(&m.base.pool)
+        .await
+        .unwrap()
+    };
+    let before = rows().await;
+    for _ in 0..200 {
+        let body = json!({ "request_id": Uuid::now_v7(), "decision": "approved", "by": "x" });
+        let (status, _) = m
+            .callback(approval::APPROVER_CALLBACK_PATH, "00ff", body)
+            .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(rows().await, before, "no row per forged callback");
+    let metrics = reqwest::get(format!("{}/metrics", m.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted: f64 = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("codex_k8s_unauthenticated_refusals_total")
+                && l.contains("reason=\"bad-callback-token\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no refusal counter in:\n{metrics}"));
+    assert!(counted >= 200.0, "{counted}");
     m.stop().await;
 }

@@ -445,3 +445,61 @@ async fn a_rate_limit_past_the_bound_asks_for_input_and_bad_credentials_fail_fas
     assert_eq!(posts, 1, "bad credentials are never retried");
     p.stop().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_delivery_logs_one_routed_line_and_each_rate_limit_wait_once_across_replays() {
+    let logs = testkit::logs::Capture::default();
+    let _default = logs.install(tracing_subscriber::EnvFilter::new("info"));
+    let p = TestPlatform::start(routing_only()).await;
+    p.github
+        .add_issue("acme/shop", 43, "task", &["run:dev", "run:qa"]);
+    p.github.fail_next(
+        http::Method::POST,
+        "/repos/acme/shop/issues/43/comments",
+        Fault::TooManyRequests {
+            retry_after: Duration::from_millis(300),
+        },
+        10,
+    );
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 43, "run:qa", &["run:dev", "run:qa"]),
+        )
+        .await;
+    let (outcome, _, _) = p.routed(&id).await;
+    assert_eq!(outcome, "need_input");
+    // The routed line is written in the step that records the outcome, before the run ends.
+    let routing: uuid::Uuid =
+        sqlx::query_scalar("select routing_run_id from webhook_deliveries where delivery_id = $1")
+            .bind(&id)
+            .fetch_one(&p.pool)
+            .await
+            .unwrap();
+    p.finished(routing, Duration::from_secs(20)).await;
+    p.stop().await;
+    let waits = logs
+        .with_message("github rate limit: sleeping until it resets")
+        .len();
+    let bound = workflows::platform::PlatformConfig::default().github_rate_limit_waits as usize;
+    assert_eq!(
+        waits,
+        bound,
+        "one line per wait, none repeated by a replay: {}",
+        logs.text()
+    );
+    let routed: Vec<_> = logs
+        .with_message("delivery routed")
+        .into_iter()
+        .filter(|l| l["fields"]["delivery_id"] == id.as_str())
+        .collect();
+    assert_eq!(routed.len(), 1, "{}", logs.text());
+    assert_eq!(routed[0]["fields"]["outcome"], "need_input");
+    assert_eq!(
+        logs.with_message("github rate limit past the bound: giving up")
+            .len(),
+        1
+    );
+    let payloadish = logs.text();
+    assert!(!payloadish.contains("\"title\""), "no payload in the lines");
+}

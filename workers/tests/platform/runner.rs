@@ -96,6 +96,8 @@ async fn setup_budget(
         agent: Some((command, api_url.clone())),
         approval,
         stage_budget,
+        // These tests script the model turn by turn: no reviewer run takes a turn.
+        review_max_rounds: 0,
         ..Options::default()
     })
     .await;
@@ -106,6 +108,8 @@ async fn setup_budget(
 
 /// Routes a `run:dev` label on `issue`; the stage run's id.
 async fn start_dev_run(p: &TestPlatform, issue: u64, labels: &[&str]) -> Uuid {
+    // The label is on the Issue when its event is routed (routing reads the current labels).
+    p.github.add_labels("acme/shop", issue, &["run:dev"]);
     let (id, _, _) = p
         .deliver(
             "issues",
@@ -890,7 +894,7 @@ async fn a_runner_killed_while_the_owner_is_asked_is_relaunched_with_the_answer_
     use workflows::approval::{
         ApprovalConfig, ApproverAnswer, Audience, SigningKey, Verdict, answer, callback_token,
     };
-    let key = "resume-test-signing-key";
+    let key = "resume-test-callback-key";
     let question = json!({
         "question": "Postgres or OpenSearch?",
         "options": [{ "id": "pg", "label": "Postgres" }, { "id": "os", "label": "OpenSearch" }],
@@ -902,7 +906,8 @@ async fn a_runner_killed_while_the_owner_is_asked_is_relaunched_with_the_answer_
         "Done with the Owner's choice.",
     )]);
     let approval = ApprovalConfig {
-        signing_key: Some(SigningKey::new(key)),
+        signing_key: Some(SigningKey::new("runner-test-request-signing-key")),
+        callback_key: Some(SigningKey::new(key)),
         owner_wait: Duration::from_secs(60),
         poll_every: Duration::from_millis(100),
         ..ApprovalConfig::default()
@@ -995,7 +1000,7 @@ async fn codex_asks_the_owner_and_a_5s_budget_survives_an_8s_answer_through_the_
     use workflows::approval::{
         APPROVER_CALLBACK_PATH, ApprovalConfig, Audience, SigningKey, callback_token,
     };
-    let key = "callback-test-signing-key";
+    let key = "callback-test-callback-key";
     let question = json!({
         "question": "Ship on Friday?",
         "options": [{ "id": "yes", "label": "Yes" }, { "id": "no", "label": "No" }],
@@ -1008,7 +1013,8 @@ async fn codex_asks_the_owner_and_a_5s_budget_survives_an_8s_answer_through_the_
     )
     .with_usage(Usage::new(1200, 0, 30, 5))]);
     let approval = ApprovalConfig {
-        signing_key: Some(SigningKey::new(key)),
+        signing_key: Some(SigningKey::new("runner-test-request-signing-key")),
+        callback_key: Some(SigningKey::new(key)),
         owner_wait: Duration::from_secs(60),
         poll_every: Duration::from_millis(100),
         ..ApprovalConfig::default()

@@ -166,15 +166,32 @@ async fn a_repository_token_is_sealed_at_rest_never_returned_and_survives_a_key_
     assert!(!audit.contains(secret));
     // Rotation: a vault with the old key and a new active one opens it and reseals it.
     let rotated = Vault::parse(&format!("{k1},{k2}"), Some("k2")).unwrap();
-    let resealed = workflows::directory::reencrypt_tokens(&p.pool, &rotated)
+    let cli = workflows::directory::Actor::Cli;
+    let resealed = workflows::directory::reencrypt_tokens(&p.pool, &rotated, cli)
         .await
         .unwrap();
     assert_eq!(resealed, 1);
     assert_eq!(
-        workflows::directory::reencrypt_tokens(&p.pool, &rotated)
+        workflows::directory::reencrypt_tokens(&p.pool, &rotated, cli)
             .await
             .unwrap(),
         0
+    );
+    let reseal: Vec<Value> = sqlx::query_scalar(
+        "select detail from flow_events where kind = 'repository_token_resealed'",
+    )
+    .fetch_all(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(reseal.len(), 1, "one audited rewrite");
+    assert_eq!(
+        (
+            reseal[0]["repository"].as_str(),
+            reseal[0]["previous_token_key_id"].as_str(),
+            reseal[0]["token_key_id"].as_str(),
+            reseal[0]["actor"].as_str()
+        ),
+        (Some("acme/vault"), Some("k1"), Some("k2"), Some("cli"))
     );
     let only_new = Vault::parse(&k2, None).unwrap();
     let opened = workflows::directory::repository_token(&p.pool, &only_new, id)
@@ -415,18 +432,71 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
         &[("CK8S_REPO_TOKEN", repo_token)],
     );
     assert!(bound.contains("sealed with key k1"), "{bound}");
+    // Each CLI write is audited in its transaction, by the actor `cli` (no user behind it), with
+    // ids and logins, never an email or the token.
+    let cli_audit: Vec<(String, Value)> =
+        sqlx::query_as("select kind, detail from flow_events where run_id is null order by id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let kinds: Vec<&str> = cli_audit.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "user_created",
+            "project_created",
+            "user_created",
+            "member_added",
+            "repository_bound"
+        ]
+    );
+    for (kind, detail) in &cli_audit {
+        assert_eq!(
+            (&detail["actor"], &detail["actor_id"]),
+            (&json!("cli"), &Value::Null),
+            "{kind}: {detail}"
+        );
+        let text = detail.to_string();
+        assert!(
+            !text.contains("acme.test") && !text.contains(repo_token),
+            "{kind}: {detail}"
+        );
+    }
+    assert_eq!(
+        (
+            &cli_audit[0].1["platform_role"],
+            &cli_audit[0].1["github_login"]
+        ),
+        (&json!("owner"), &json!("ann"))
+    );
+    assert_eq!(
+        (&cli_audit[3].1["github_login"], &cli_audit[3].1["role"]),
+        (&json!("bob"), &json!("read_write"))
+    );
     // 3. … and the rest through the API.
+    // The real agent (codex) is the default; this test asks for the scripted stand-in.
+    let scripted = format!(
+        "{} scripted-agent",
+        shlex::try_quote(&bin().to_string_lossy()).unwrap()
+    );
     let children = Kill(vec![
         env.spawn(&["serve"], "serve", &[]),
-        // The worker serves its own /health and /metrics: elsewhere.
-        env.spawn(&["worker"], "worker", &[("CK8S_HTTP_ADDR", "127.0.0.1:0")]),
+        // The worker serves its own /livez, /readyz and /metrics: elsewhere.
+        env.spawn(
+            &["worker"],
+            "worker",
+            &[
+                ("CK8S_HTTP_ADDR", "127.0.0.1:0"),
+                ("CK8S_AGENT_PROGRAM", &scripted),
+            ],
+        ),
     ]);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{api}/health")).send().await.is_err() {
+    while http.get(format!("{api}/livez")).send().await.is_err() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "serve did not come up: {}",
@@ -714,6 +784,8 @@ async fn retrying_a_parked_run_resumes_it() {
         .await;
     let run = p.routed(&delivery).await.2.expect("a stage run");
     p.finished(run, Duration::from_secs(60)).await;
+    // Its pre-review ends too (it holds the Issue's slot while it runs).
+    p.reviewed(run).await;
     // Make its kind unknown and put it back in line, two hand-backs down: the worker parks it.
     sqlx::query("update workflow_runs set kind = 'retired_kind', status = 'pending', finished_at = null, end_reason = null where id = $1")
         .bind(run)
@@ -791,6 +863,8 @@ async fn the_status_comments_next_step_links_resolve_to_the_preview_and_the_user
         .await;
     let run = p.routed(&delivery).await.2.expect("a stage run");
     p.finished(run, Duration::from_secs(60)).await;
+    // The next-step links come with the reviewer's verdict.
+    p.reviewed(run).await;
     let stored = workflows::store::agent_run::get(&p.pool, run)
         .await
         .unwrap()

@@ -16,6 +16,7 @@ async fn the_inbox_shows_a_pending_question_and_exactly_one_of_two_decisions_win
         queues: vec![("ingress", 4)],
         approval: Some(ApprovalConfig {
             signing_key: Some(SigningKey::new("owner-actions-secret")),
+            callback_key: Some(SigningKey::new("owner-actions-callback-key")),
             owner_wait: Duration::from_millis(100),
             poll_every: Duration::from_millis(20),
             ..ApprovalConfig::default()

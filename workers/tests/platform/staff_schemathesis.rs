@@ -41,6 +41,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_contract
     let p = TestPlatform::start(Options {
         approval: Some(ApprovalConfig {
             signing_key: Some(SigningKey::new("schemathesis-approver-secret")),
+            callback_key: Some(SigningKey::new("schemathesis-callback-key")),
             ..ApprovalConfig::default()
         }),
         staff: Some(Box::new(move |pool| {

@@ -14,6 +14,26 @@ fn status_comments(p: &TestPlatform, issue: u64) -> Vec<String> {
         .collect()
 }
 
+/// The status comments of one run (the reviewer's pre-review posts its own).
+fn run_comments(p: &TestPlatform, issue: u64, run: uuid::Uuid) -> Vec<String> {
+    let marker = format!("run_id={run}");
+    status_comments(p, issue)
+        .into_iter()
+        .filter(|b| b.contains(&marker))
+        .collect()
+}
+
+/// The reviewer run the stage run `run` started, once it ended.
+async fn reviewer_of(p: &TestPlatform, run: uuid::Uuid) -> engine::RunDetail {
+    let reviewer: uuid::Uuid =
+        sqlx::query_scalar("select reviewer_run_id from reviews where stage_run_id = $1")
+            .bind(run)
+            .fetch_one(&p.pool)
+            .await
+            .unwrap();
+    p.finished(reviewer, Duration::from_secs(30)).await
+}
+
 #[tokio::test]
 async fn a_dev_run_goes_from_label_to_a_finished_status_comment_with_next_steps() {
     let p = TestPlatform::start(Options::default()).await;
@@ -33,7 +53,7 @@ async fn a_dev_run_goes_from_label_to_a_finished_status_comment_with_next_steps(
         done.output.as_ref().unwrap()["changed_files"],
         json!(["NOTES.md"])
     );
-    let comments = status_comments(&p, 50);
+    let comments = run_comments(&p, 50, run.unwrap());
     assert_eq!(
         comments.len(),
         1,
@@ -41,9 +61,15 @@ async fn a_dev_run_goes_from_label_to_a_finished_status_comment_with_next_steps(
     );
     let body = &comments[0];
     assert!(
-        body.contains("🏁 finished") && body.contains("`succeeded`"),
+        body.contains("🏁 finished") && body.contains("`succeeded`") && body.contains("Pre-review"),
         "{body}"
     );
+    // The Owner's next steps come with the reviewer's verdict, in its status comment.
+    let review = reviewer_of(&p, run.unwrap()).await;
+    assert_eq!(review.summary.status, RunStatus::Succeeded, "{review:#?}");
+    let comments = run_comments(&p, 50, review.summary.id);
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    let body = &comments[0];
     assert!(
         body.contains("Next steps") && body.contains("https://console.example/?modal=next-step"),
         "{body}"
@@ -171,7 +197,7 @@ async fn the_status_comment_is_not_duplicated_after_a_crash_between_posting_and_
     p.start_worker(&[("ingress", 4), ("stages", 2)]);
     let done = p.finished(run, Duration::from_secs(30)).await;
     assert_eq!(done.summary.status, RunStatus::Succeeded);
-    let comments = status_comments(&p, 53);
+    let comments = run_comments(&p, 53, run);
     assert_eq!(comments.len(), 1, "{comments:#?}");
     assert!(comments[0].contains("🏁 finished"));
     p.stop().await;

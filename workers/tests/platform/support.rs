@@ -7,12 +7,15 @@ use axum::{Router, body::Body, http::Request};
 use engine::{Metrics, Worker, WorkerConfig};
 use serde_json::Value;
 use sqlx::{PgPool, postgres::PgPoolOptions};
-use testkit::{github::FakeGitHub, test_database::TestDatabases};
+use testkit::{embeddings::FakeEmbeddings, github::FakeGitHub, test_database::TestDatabases};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
-use workers::{api, cmd::dev::fake_github_config, config::Secret, platform::Wiring};
+use workers::{
+    api, cmd::dev::fake_github_config, config::Secret, health::Readiness, platform::Wiring,
+};
 use workflows::{
+    docs::{ApiKey, DocsConfig, EmbeddingsConfig},
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
     runtime::{AgentCommand, LocalRuntime},
@@ -46,6 +49,22 @@ pub async fn fresh_database() -> (PgPool, String) {
     (pool, url)
 }
 
+/// Docs search against the fake embeddings provider, with short retry pauses.
+pub fn docs_config(fake: &FakeEmbeddings) -> DocsConfig {
+    let embeddings = EmbeddingsConfig {
+        initial_backoff: Duration::from_millis(5),
+        ..EmbeddingsConfig::new(
+            fake.base_url(),
+            "text-embedding-3-large",
+            ApiKey::new(fake.api_key()),
+        )
+    };
+    DocsConfig {
+        embeddings: Some(embeddings),
+        ..DocsConfig::default()
+    }
+}
+
 /// One platform under test.
 pub struct TestPlatform {
     pub pool: PgPool,
@@ -55,9 +74,12 @@ pub struct TestPlatform {
     /// The staff API's state (JWT keys, vault, read routing).
     pub staff: Arc<api::StaffState>,
     pub github: FakeGitHub,
+    pub embeddings: FakeEmbeddings,
     pub wiring: Wiring,
     pub router: Router,
     pub runtime_root: PathBuf,
+    /// The API's readiness (no monitor runs unless a test spawns it).
+    pub readiness: Readiness,
     pub project_id: uuid::Uuid,
     shutdown: CancellationToken,
     worker: Option<tokio::task::JoinHandle<engine::Result<()>>>,
@@ -80,8 +102,23 @@ pub struct Options {
     pub runtime_ttl: Duration,
     /// Use this (migrated) database instead of a fresh one of the shared test server.
     pub database_url: Option<String>,
+    /// A git server holding `acme/shop`: workspaces are checkouts of it (the fake GitHub names
+    /// its clone URL; the platform token may read it). None: seed-less empty workspaces.
+    pub git: Option<Arc<testkit::git::GitServer>>,
     /// Staff API state built over the platform's pool; default: `StaffState::local`.
     pub staff: Option<Box<dyn FnOnce(PgPool) -> Arc<api::StaffState> + Send>>,
+    /// How often a waiting stage run probes its agent (default 2 s).
+    pub probe_every: Duration,
+    /// The agents' heartbeat period (a silent agent is gone after three).
+    pub heartbeat_every: Duration,
+    /// Where run directories live; default: a fresh temporary directory.
+    pub runtime_root: Option<PathBuf>,
+    /// GitHub client settings (e.g. another process's fake); default: this platform's fake.
+    pub github: Option<workflows::github::ClientConfig>,
+    /// Active runs the project `acme` allows at once.
+    pub max_active_runs: i32,
+    /// Reviewer pre-review rounds; 0 switches the gate off (tests of other parts).
+    pub review_max_rounds: u32,
 }
 
 impl Default for Options {
@@ -95,6 +132,13 @@ impl Default for Options {
             runtime_ttl: Duration::ZERO,
             staff: None,
             database_url: None,
+            probe_every: Duration::from_secs(2),
+            heartbeat_every: Duration::from_secs(30),
+            runtime_root: None,
+            github: None,
+            max_active_runs: 2,
+            git: None,
+            review_max_rounds: 2,
         }
     }
 }
@@ -147,7 +191,11 @@ impl TestPlatform {
             None => fresh_database().await,
         };
         let github = FakeGitHub::start().await.expect("fake github");
-        let mut gh = fake_github_config(&github);
+        let embeddings = FakeEmbeddings::start().await.expect("fake embeddings");
+        let mut gh = options
+            .github
+            .clone()
+            .unwrap_or_else(|| fake_github_config(&github));
         gh.bot_login = Some(BOT.into());
         let policy = Policy::new(&PolicyConfig {
             bot_login: BOT.into(),
@@ -155,8 +203,9 @@ impl TestPlatform {
         })
         .expect("policy");
         let client = workflows::github::GitHubClient::new(gh).expect("github client");
-        let runtime_root =
-            std::env::temp_dir().join(format!("ck8s-test-{}", uuid::Uuid::new_v4().simple()));
+        let runtime_root = options.runtime_root.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("ck8s-test-{}", uuid::Uuid::new_v4().simple()))
+        });
         let mut env = Vec::new();
         if let Some(script) = &options.agent_script {
             env.push(("CK8S_AGENT_SCRIPT".to_owned(), script.clone()));
@@ -169,14 +218,27 @@ impl TestPlatform {
         let (command, api_url) = options
             .agent
             .unwrap_or((command, PlatformConfig::default().api_url));
-        let runtime = Arc::new(LocalRuntime::new(runtime_root.clone(), command, None));
+        let mut runtime = LocalRuntime::new(runtime_root.clone(), command, None);
+        if let Some(git) = &options.git {
+            github.set_clone_url("acme/shop", &git.clone_url("acme/shop"));
+            let read = github.platform_token().to_owned();
+            git.grant_token("platform", &read, testkit::git::Access::Read);
+            runtime = runtime.with_git(workers::platform::workspace_git(
+                BOT,
+                &workflows::github::Token::new(read),
+            ));
+        }
+        let runtime = Arc::new(runtime);
         let config = PlatformConfig {
             stage_budget: options.stage_budget,
-            agent_probe_every: Duration::from_secs(2),
+            agent_probe_every: options.probe_every,
+            agent_heartbeat_every: options.heartbeat_every,
             console_url: "https://console.example".into(),
             api_url,
             approval: options.approval.clone().unwrap_or_default(),
             runtime_ttl: options.runtime_ttl,
+            docs: docs_config(&embeddings),
+            review_max_rounds: options.review_max_rounds,
             ..PlatformConfig::default()
         };
         let platform = Platform::new(pool.clone(), policy, client, config, runtime);
@@ -192,6 +254,7 @@ impl TestPlatform {
             Some(build) => build(pool.clone()),
             None => api::StaffState::local(pool.clone()),
         };
+        let readiness = Readiness::new(pool.clone(), None);
         let state = api::AppState {
             client: wiring.client.clone(),
             platform: wiring.platform.clone(),
@@ -199,6 +262,7 @@ impl TestPlatform {
             max_body_bytes: 1 << 20,
             staff: staff.clone(),
             metrics: Arc::new(Metrics::new()),
+            readiness: readiness.clone(),
         };
         let router = api::app(state);
         let owner = directory::upsert_user(
@@ -219,7 +283,7 @@ impl TestPlatform {
                 name: "Acme",
                 locale: None,
                 learning_mode_default: None,
-                max_active_runs: 2,
+                max_active_runs: options.max_active_runs,
             },
         )
         .await
@@ -235,9 +299,11 @@ impl TestPlatform {
             url,
             staff,
             github,
+            embeddings,
             wiring,
             router,
             runtime_root,
+            readiness,
             project_id,
             shutdown: CancellationToken::new(),
             worker: None,
@@ -428,6 +494,17 @@ impl TestPlatform {
         }
     }
 
+    /// Waits until the reviewer pre-review that stage run `run` started has ended.
+    pub async fn reviewed(&self, run: uuid::Uuid) -> engine::RunDetail {
+        let reviewer: uuid::Uuid =
+            sqlx::query_scalar("select reviewer_run_id from reviews where stage_run_id = $1")
+                .bind(run)
+                .fetch_one(&self.pool)
+                .await
+                .expect("the run started a pre-review");
+        self.finished(reviewer, Duration::from_secs(60)).await
+    }
+
     /// Stops the worker.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
@@ -437,6 +514,14 @@ impl TestPlatform {
         self.pool.close().await;
         let _ = std::fs::remove_dir_all(&self.runtime_root);
     }
+}
+
+/// A fresh `updated_at` per call: a time now, plus a counter so two calls never share it.
+pub fn event_time() -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(n as i64);
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// An `issues.labeled` example from `acme/shop` by `sender` adding `label`, with `labels` on the Issue.
@@ -453,6 +538,8 @@ pub fn issue_labeled(
     p["sender"]["login"] = sender.into();
     p["sender"]["type"] = sender_type.into();
     p["issue"]["number"] = issue.into();
+    // GitHub stamps the thread anew on every label event: each built event is a new one.
+    p["issue"]["updated_at"] = event_time().into();
     let template = p["label"].clone();
     let named = |name: &str| {
         let mut l = template.clone();

@@ -38,6 +38,9 @@ pub struct OwnerDecision {
     pub approved: bool,
     /// Who decided (a GitHub login of a platform user).
     pub by: String,
+    /// Nobody decided: the approval request expired (the run ends as `Expired` at once).
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// What happened to the request.
@@ -167,9 +170,12 @@ impl Workflow for AgentLabels {
         let decided = ctx
             .wait::<OwnerDecision>(Wait::signal(OWNER_DECISION).timeout(DECISION_TIMEOUT))
             .await?;
-        let WaitOutcome::Signal(decision) = decided else {
-            audit(&ctx, p, "audit_expired", "agent_labels_expired", base).await?;
-            return Ok(AgentLabelsOutput::Expired);
+        let decision = match decided {
+            WaitOutcome::Signal(d) if !d.expired => d,
+            _ => {
+                audit(&ctx, p, "audit_expired", "agent_labels_expired", base).await?;
+                return Ok(AgentLabelsOutput::Expired);
+            }
         };
         if !decision.approved {
             audit(

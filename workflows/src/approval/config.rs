@@ -2,8 +2,8 @@
 
 use std::{fmt, time::Duration};
 
-/// The key that signs outbound approver/executor requests and derives per-request callback
-/// tokens. `Debug` never shows it.
+/// A platform secret for HMAC: the request-signing key shared with the approver and executor,
+/// or the platform-only key deriving per-request callback tokens. `Debug` never shows it.
 #[derive(Clone)]
 pub struct SigningKey(String);
 
@@ -34,8 +34,13 @@ pub struct ApprovalConfig {
     /// Where approved secret and database actions are POSTed (the executor); none: they stay
     /// approved until an executor reports through its callback.
     pub executor_url: Option<String>,
-    /// Signs outbound requests and derives callback tokens; without it no callback is accepted.
+    /// Signs outbound requests (the approver and the executor hold it to verify them); without it
+    /// nothing is delivered.
     pub signing_key: Option<SigningKey>,
+    /// Derives the per-request callback tokens (see ADR 0016): a platform-only key, separate from
+    /// `signing_key`, that neither an agent nor a receiver of requests ever holds; without it no
+    /// callback is accepted and nothing is delivered.
+    pub callback_key: Option<SigningKey>,
     /// How long a request waits for the Owner before it expires.
     pub ttl: Duration,
     /// How long `owner_feedback_request` blocks before answering "still pending" (below the
@@ -59,6 +64,7 @@ impl Default for ApprovalConfig {
             approver_url: None,
             executor_url: None,
             signing_key: None,
+            callback_key: None,
             ttl: Duration::from_secs(24 * 3600),
             owner_wait: Duration::from_secs(240),
             poll_every: Duration::from_millis(500),

@@ -67,6 +67,10 @@ pub struct ExecutorReport {
 }
 
 async fn refuse(p: &Platform, a: Option<&Approval>, c: Classification, reason: String) -> Error {
+    // A forged token is an unauthenticated caller: counted at the HTTP edge, never a row each.
+    if c == Classification::Forged {
+        return Error::refused(c, reason);
+    }
     let detail = json!({ "request_id": a.map(|a| a.id), "classification": c, "reason": reason });
     if let Err(e) = audit::record(
         p,
@@ -85,9 +89,11 @@ async fn authenticate(p: &Platform, audience: Audience, id: Uuid, token: &str) -
     let key = p
         .config
         .approval
-        .signing_key
+        .callback_key
         .as_ref()
-        .ok_or(Error::NotConfigured("the approver signing secret"))?;
+        .ok_or(Error::NotConfigured(
+            "the callback secret (CK8S_CALLBACK_SECRET)",
+        ))?;
     if !token_matches(key, audience, id, token) {
         return Err(refuse(
             p,

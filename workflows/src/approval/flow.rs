@@ -159,7 +159,9 @@ impl ApprovalFlow {
                 let (a, run) = load(p, id).await?;
                 let body =
                     deliver::envelope(event, &a, &run, &p.config.approval, &p.config.api_url)
-                        .ok_or_else(|| StepError::terminal("no signing key configured"))?;
+                        .ok_or_else(|| {
+                            StepError::terminal("no signing key or callback key configured")
+                        })?;
                 deliver::post(&self.http, &p.config.approval, url, event, id, &body).await
             })
             .await;
@@ -238,7 +240,8 @@ impl Workflow for ApprovalFlow {
             })
             .await?;
         match (a.kind, a.state) {
-            (Kind::Labels, State::Approved | State::Denied) => {
+            // An expired request ends its waiting `agent_labels` run now, not at its own timeout.
+            (Kind::Labels, State::Approved | State::Denied | State::Expired) => {
                 self.release_labels(&ctx, &a).await?
             }
             (kind, State::Approved) if kind.needs_executor() => {
@@ -263,7 +266,7 @@ impl Workflow for ApprovalFlow {
 }
 
 impl ApprovalFlow {
-    /// Sends the decision to the waiting `agent_labels` run; an approved request is applied once
+    /// Sends the decision (or the expiry) to the waiting `agent_labels` run; an approved request is applied once
     /// the run took the signal (failed when that run already ended, e.g. timed out).
     async fn release_labels(
         &self,
@@ -276,6 +279,7 @@ impl ApprovalFlow {
         };
         let payload = json!({
             "approved": a.state == State::Approved,
+            "expired": a.state == State::Expired,
             "by": a.decided_by.clone().unwrap_or_default(),
         });
         let key = format!("approval-{}", a.id);

@@ -62,14 +62,16 @@ pub struct StaffDecision {
 }
 
 /// Decides a request as `login` through the approver callback's path (same checks, same single
-/// winner); needs the approver signing secret, as the callback does.
+/// winner); needs the callback key, as the callback does.
 pub async fn decide(p: &Platform, id: Uuid, login: &str, d: StaffDecision) -> Result<Approval> {
     let key = p
         .config
         .approval
-        .signing_key
+        .callback_key
         .as_ref()
-        .ok_or(Error::NotConfigured("the approver signing secret"))?;
+        .ok_or(Error::NotConfigured(
+            "the callback secret (CK8S_CALLBACK_SECRET)",
+        ))?;
     let token = callback_token(key, Audience::Approver, id);
     let ans = ApproverAnswer {
         request_id: id,

@@ -46,9 +46,10 @@ pub enum LabelAction {
 pub struct LabelsAsk {
     /// What to do.
     pub action: LabelAction,
-    /// Another Issue of the run's repository (default: the run's thread).
+    /// The run's Issue (default: the run's thread); only the run's own thread, Issue and linked
+    /// pull request are allowed.
     pub issue_number: Option<u64>,
-    /// A pull request of the run's repository (default: the run's thread).
+    /// The run's linked pull request (default: the run's thread); same rule.
     pub pull_request_number: Option<u64>,
     /// Labels to add.
     pub add: Vec<String>,
@@ -56,7 +57,39 @@ pub struct LabelsAsk {
     pub remove: Vec<String>,
 }
 
+/// The threads a run may label: its own thread, its Issue and its linked pull request.
+fn allowed(run: &AgentRun) -> Vec<u64> {
+    let mut numbers: Vec<u64> = [
+        Some(run.thread_number),
+        run.issue_number,
+        run.pull_request_number,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|n| u64::try_from(n).ok())
+    .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+}
+
+/// The thread asked for, when it is one of the run's own (see [`allowed`]); any other is refused
+/// with the numbers the run may use, before anything reaches GitHub.
 fn thread(run: &AgentRun, ask: &LabelsAsk) -> Result<Thread> {
+    let thread = requested(run, ask)?;
+    let allowed = allowed(run);
+    if allowed.contains(&number(thread)) {
+        return Ok(thread);
+    }
+    let named: Vec<String> = allowed.iter().map(|n| format!("#{n}")).collect();
+    Err(Error::NotAllowed(format!(
+        "github_labels acts only on this run's own Issue and pull request ({}); #{} is not one of them",
+        named.join(", "),
+        number(thread)
+    )))
+}
+
+fn requested(run: &AgentRun, ask: &LabelsAsk) -> Result<Thread> {
     match (ask.issue_number, ask.pull_request_number) {
         (Some(_), Some(_)) => Err(Error::invalid(
             "issue_number",

@@ -2,8 +2,10 @@
 //!
 //! Outbound bodies are signed as `sha256=<hex(HMAC(key, "<unix seconds>.<body>"))>` in
 //! [`SIGNATURE_HEADER`], with the seconds in [`TIMESTAMP_HEADER`], so a receiver can refuse
-//! replays. A callback token is `HMAC(key, "<audience>:<request id>")` in hex: nothing secret is
-//! stored, retries of a notification carry the same token, and a token opens only its request.
+//! replays. A callback token is `HMAC(callback key, "<audience>:<request id>")` in hex: nothing
+//! secret is stored, retries of a notification carry the same token, and a token opens only its
+//! request. The callback key is platform-only and separate from the signing key (ADR 0016): a
+//! receiver of requests, or anyone who learns the signing key, cannot mint a token.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};

@@ -37,6 +37,15 @@ fn from_row(r: &PgRow) -> Result<Approval> {
     })
 }
 
+/// The result of a guarded transition, counted in the metrics when it happened.
+fn transitioned(row: Option<PgRow>) -> Result<Option<Approval>> {
+    let approval = one(row)?;
+    if let Some(a) = &approval {
+        crate::metrics::approval(a.kind, a.state);
+    }
+    Ok(approval)
+}
+
 fn one(row: Option<PgRow>) -> Result<Option<Approval>> {
     row.as_ref().map(from_row).transpose()
 }
@@ -79,6 +88,9 @@ pub(crate) async fn insert(e: impl PgExecutor<'_>, a: &NewApproval<'_>) -> Resul
         .fetch_optional(e)
         .await
         .map_err(db("approval::insert"))?;
+    if id.is_some() {
+        crate::metrics::approval(a.kind, State::Requested);
+    }
     Ok(id.is_some())
 }
 
@@ -138,7 +150,7 @@ pub(crate) async fn decide(
         .fetch_optional(e)
         .await
         .map_err(db("approval::decide"))?;
-    one(row)
+    transitioned(row)
 }
 
 /// Expires a requested request past its deadline; `None` when it is not.
@@ -148,7 +160,7 @@ pub(crate) async fn expire(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Ap
         .fetch_optional(e)
         .await
         .map_err(db("approval::expire"))?;
-    one(row)
+    transitioned(row)
 }
 
 /// Records the outcome of an approved request; `None` when it is not approved.
@@ -165,7 +177,7 @@ pub(crate) async fn finish(
         .fetch_optional(e)
         .await
         .map_err(db("approval::finish"))?;
-    one(row)
+    transitioned(row)
 }
 
 /// Decided database requests of a project's environment and database, newest first.

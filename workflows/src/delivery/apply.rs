@@ -1,17 +1,18 @@
 //! Carries out a routing decision: start a stage run (with its row, atomically), post a routing
-//! comment, ask for input, or cancel a closed thread's runs.
+//! comment, ask for input, cancel a closed thread's runs, or re-index the docs of a pushed
+//! default branch.
 
 use engine::{StartOptions, StepError, WorkflowContext, WorkflowError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{comment, facts::BoundRepo, route::RouteOutput};
 use crate::{
-    github_step,
+    docs, github_step,
     platform::{Platform, STAGE_QUEUE},
     policy::{
-        CleanupTarget, Decision, Event, NeedLabel, ProfileSource, RunKind, RunPlan, Thread,
-        TriggerSource,
+        CleanupTarget, Decision, Event, LabelName, NeedLabel, ProfileSource, ReasonCode, RunKind,
+        RunPlan, Thread, TriggerSource,
     },
     stage::{StageInput, StageRun},
     store::agent_run::{self, AgentRun},
@@ -39,16 +40,34 @@ fn thread_number(thread: &Thread) -> u64 {
     }
 }
 
+/// Which delivery is applied, and the identity of the event it carries (see `replay`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub(crate) delivery_id: &'a str,
+    pub(crate) event_key: &'a str,
+}
+
+/// What a cleanup's cancel message says, by the reason the threads' runs end.
+fn cleanup_message(reason: ReasonCode) -> &'static str {
+    match reason {
+        ReasonCode::IssueDeleted => "the Issue was deleted",
+        ReasonCode::PullRequestClosed => "the pull request was closed",
+        ReasonCode::DiscussionModeRemoved => "mode:discussion was removed",
+        _ => "the Issue was closed",
+    }
+}
+
 /// Applies the decision; returns what to record on the delivery.
 pub(crate) async fn apply(
     ctx: &WorkflowContext,
     p: &Platform,
-    delivery_id: &str,
+    source: Source<'_>,
     event: &Event,
     bound: Option<&BoundRepo>,
     learning_override: Option<bool>,
     decision: &Decision,
 ) -> Result<RouteOutput, WorkflowError> {
+    let delivery_id = source.delivery_id;
     let repo = event.repository.as_str();
     let locale = bound
         .and_then(|b| b.locale.clone())
@@ -60,10 +79,10 @@ pub(crate) async fn apply(
             let Some(bound) = bound else {
                 return Ok(outcome("ignored", decision));
             };
-            let id = start_stage(
+            let started = start_stage(
                 ctx,
                 p,
-                delivery_id,
+                source,
                 event,
                 bound,
                 learning_override,
@@ -71,30 +90,57 @@ pub(crate) async fn apply(
                 plan,
             )
             .await?;
-            return Ok(RouteOutput {
-                outcome: "run_started".into(),
-                reason: None,
-                agent_run_id: Some(id),
+            if let Started::Run(id) = started {
+                announce_queued(ctx, p, repo, id).await?;
+            }
+            return Ok(match started {
+                Started::Run(id) => RouteOutput {
+                    outcome: "run_started".into(),
+                    reason: None,
+                    agent_run_id: Some(id),
+                },
+                // The same event again (a redelivery under a fresh delivery id): its run exists.
+                Started::Duplicate(id) => RouteOutput {
+                    outcome: "duplicate".into(),
+                    reason: Some("event_already_routed".into()),
+                    agent_run_id: Some(id),
+                },
+                Started::LabelGone => RouteOutput {
+                    outcome: "ignored".into(),
+                    reason: Some(ReasonCode::TriggerLabelRemoved.as_str().to_owned()),
+                    agent_run_id: None,
+                },
+                // Unbound (or its project deleted) while this delivery was routed.
+                Started::Unbound => RouteOutput {
+                    outcome: "ignored".into(),
+                    reason: Some(ReasonCode::RepositoryNotBound.as_str().to_owned()),
+                    agent_run_id: None,
+                },
             });
         }
         Decision::Conflict { thread, .. } => ("conflict", Some(*thread), false),
         Decision::Warn { thread, .. } => ("warned", Some(*thread), false),
         Decision::NeedInput { thread, .. } => ("need_input", Some(*thread), true),
         Decision::FailPrecondition { thread, .. } => ("failed_precondition", Some(*thread), false),
-        Decision::Cleanup { target, .. } => {
+        Decision::Cleanup { target, reason } => {
+            let message = cleanup_message(*reason);
             let number = match target {
                 CleanupTarget::Issue(n) | CleanupTarget::Discussion(n) => n.0,
                 CleanupTarget::PullRequest(n) => n.0,
             };
             if let Some(bound) = bound {
                 let repo_id = bound.repository_id;
+                let discussion_only = matches!(target, CleanupTarget::Discussion(_));
                 ctx.step("cancel_thread_runs", |_| async move {
-                    let runs = agent_run::list_active_for_thread(&p.pool, repo_id, number as i64)
-                        .await
-                        .map_err(StepError::retryable)?;
+                    // Removing `mode:discussion` ends the discussion, not the Issue's stage run.
+                    let runs = if discussion_only {
+                        agent_run::list_active_discussions(&p.pool, repo_id, number as i64).await
+                    } else {
+                        agent_run::list_active_for_thread(&p.pool, repo_id, number as i64).await
+                    }
+                    .map_err(StepError::retryable)?;
                     for run in &runs {
-                        p.client()
-                            .cancel(*run, "the thread was closed")
+                        crate::stage::cancel(p, *run, message)
                             .await
                             .map_err(StepError::retryable)?;
                     }
@@ -104,7 +150,12 @@ pub(crate) async fn apply(
             }
             ("cleanup", None, false)
         }
-        Decision::Record { .. } => ("recorded", None, false),
+        Decision::Record { head_sha, .. } => {
+            if let Some(bound) = bound {
+                start_docs_index(ctx, p, delivery_id, bound, head_sha).await?;
+            }
+            ("recorded", None, false)
+        }
         Decision::Ignore { .. }
         | Decision::ApplyLabels { .. }
         | Decision::NeedsOwnerApproval { .. } => ("ignored", None, false),
@@ -137,17 +188,109 @@ pub(crate) async fn apply(
     Ok(outcome(name, decision))
 }
 
+/// A run that waits behind an active one (its Issue's, or the project's last slot) says so in its
+/// status comment at once; the run edits the same comment in place when it starts.
+async fn announce_queued(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    repo: &str,
+    run_id: Uuid,
+) -> Result<(), WorkflowError> {
+    let _: bool = github_step::call(
+        ctx,
+        "queued_comment",
+        p.config.github_rate_limit_waits,
+        || async {
+            if !p
+                .client()
+                .is_blocked(run_id)
+                .await
+                .map_err(StepError::retryable)?
+            {
+                return Ok(false);
+            }
+            let Some(run) = agent_run::get(&p.pool, run_id).await? else {
+                return Ok(false);
+            };
+            let view = crate::stage::comment::StatusView {
+                run: &run,
+                phase: crate::stage::comment::Phase::Queued,
+                outcome: None,
+                next_steps: &[],
+                console_url: &p.config.console_url,
+            };
+            let body = crate::stage::comment::render(&view);
+            let marker = crate::stage::comment::marker(&run);
+            let posted = p
+                .github
+                .upsert_status_comment(repo, run.thread_number as u64, None, &marker, &body)
+                .await?;
+            agent_run::set_status_comment(&p.pool, run_id, posted.id as i64).await?;
+            Ok(true)
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A push to the default branch of a bound repository re-indexes its docs (when docs search is
+/// configured); the run is started once per delivery, and the step's output names it.
+async fn start_docs_index(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    delivery_id: &str,
+    bound: &BoundRepo,
+    head_sha: &str,
+) -> Result<(), WorkflowError> {
+    let input = docs::IndexInput {
+        repository_id: bound.repository_id,
+        trigger: "push".into(),
+        head_sha: Some(head_sha.to_owned()),
+    };
+    let _: Option<Uuid> = ctx
+        .step("start_docs_index", |_| async {
+            if p.docs.embedder().is_none() {
+                return Ok(None);
+            }
+            let key = format!("docs:delivery:{delivery_id}");
+            let run = docs::start_index(p.client(), &p.pool, &input, key)
+                .await
+                .map_err(StepError::retryable)?;
+            Ok(Some(run.id))
+        })
+        .await?;
+    Ok(())
+}
+
+/// What starting a stage run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Started {
+    /// A new run.
+    Run(Uuid),
+    /// This event's run already exists (the event was delivered before under another id).
+    Duplicate(Uuid),
+    /// The trigger label is no longer on the thread: nothing starts.
+    LabelGone,
+    /// The repository lost its binding meanwhile.
+    Unbound,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn start_stage(
     ctx: &WorkflowContext,
     p: &Platform,
-    delivery_id: &str,
+    source: Source<'_>,
     event: &Event,
     bound: &BoundRepo,
     learning_override: Option<bool>,
     locale: &str,
     plan: &RunPlan,
-) -> Result<Uuid, WorkflowError> {
+) -> Result<Started, WorkflowError> {
+    let Source {
+        delivery_id,
+        event_key,
+    } = source;
     let repo = event.repository.as_str();
     let on_pull_request = matches!(
         plan.source,
@@ -164,6 +307,52 @@ async fn start_stage(
             ));
         }
     };
+    // The payload's labels are what the thread had when the event was sent; a replayed body
+    // carries them long after. A label event starts a run only while its label is still there.
+    if matches!(
+        plan.source,
+        TriggerSource::IssueLabel | TriggerSource::PullRequestLabel
+    ) {
+        let label = plan.trigger_label.clone();
+        let present: bool = github_step::call(
+            ctx,
+            "current_labels",
+            p.config.github_rate_limit_waits,
+            || async {
+                let thread = p.github.get_issue(repo, thread_number).await?;
+                Ok(thread
+                    .labels
+                    .iter()
+                    .filter_map(|l| LabelName::parse(l).ok())
+                    .any(|l| l == label))
+            },
+        )
+        .await?;
+        if !present {
+            return Ok(Started::LabelGone);
+        }
+    }
+    if plan.stop_discussion
+        && let Some(issue) = plan.issue
+    {
+        let repo_id = bound.repository_id;
+        let message = format!(
+            "`{}` was added: the stage run replaces the discussion",
+            plan.trigger_label.as_str()
+        );
+        ctx.step("stop_discussion", |_| async move {
+            let runs = agent_run::list_active_discussions(&p.pool, repo_id, issue.0 as i64)
+                .await
+                .map_err(StepError::retryable)?;
+            for run in &runs {
+                crate::stage::cancel(p, *run, &message)
+                    .await
+                    .map_err(StepError::retryable)?;
+            }
+            Ok(runs.len())
+        })
+        .await?;
+    }
     let branch = match (on_pull_request, plan.pull_request) {
         (true, Some(pr)) => {
             github_step::call(
@@ -226,7 +415,9 @@ async fn start_stage(
             let mut tx = p.pool.begin().await.map_err(StepError::retryable)?;
             let options = StartOptions {
                 queue: Some(STAGE_QUEUE.into()),
-                idempotency_key: Some(format!("stage:{delivery_id}")),
+                // One event starts at most one run, however often (and under whichever delivery
+                // ids) it is re-sent.
+                idempotency_key: Some(format!("stage:{event_key}")),
                 concurrency: vec![(issue_key, 1), (project_key, max_active)],
                 budget: Some(p.config.stage_budget),
                 ..StartOptions::default()
@@ -236,12 +427,19 @@ async fn start_stage(
                 .start_with::<StageRun>(&mut *tx, &StageInput {}, options)
                 .await
                 .map_err(StepError::retryable)?;
+            if !started.created {
+                return Ok(Started::Duplicate(started.id));
+            }
             row.id = started.id;
-            agent_run::insert(&mut *tx, &row)
-                .await
-                .map_err(StepError::retryable)?;
+            match agent_run::insert(&mut *tx, &row).await {
+                Ok(()) => {}
+                // The repository was unbound, or its project deleted, after the delivery was
+                // loaded: nothing starts (the engine run goes with the rolled-back transaction).
+                Err(e) if agent_run::lost_its_binding(&e) => return Ok(Started::Unbound),
+                Err(e) => return Err(StepError::retryable(e)),
+            }
             tx.commit().await.map_err(StepError::retryable)?;
-            Ok(started.id)
+            Ok(Started::Run(started.id))
         })
         .await?;
     Ok(id)

@@ -29,6 +29,18 @@ pub(crate) fn render(decision: &Decision, catalog: &LabelCatalog, locale: &str) 
                 )
             }
         }
+        Decision::Warn { reason, .. } if *reason == crate::policy::ReasonCode::NeedInputOpen => {
+            let need = catalog.need(crate::policy::NeedLabel::Input).as_str();
+            if ru(locale) {
+                format!(
+                    "⏸️ Запуск не выполнен: на задаче открыт `{need}`. Ответьте на вопрос, снимите `{need}` и поставьте метку заново.\n\nКод причины: `{reason}`"
+                )
+            } else {
+                format!(
+                    "⏸️ No run started: this Issue has an open `{need}`. Answer the question, remove `{need}` and apply the label again.\n\nReason code: `{reason}`"
+                )
+            }
+        }
         Decision::Warn { reason, .. } => {
             if ru(locale) {
                 format!(
@@ -51,14 +63,20 @@ pub(crate) fn render(decision: &Decision, catalog: &LabelCatalog, locale: &str) 
                 .collect::<Vec<_>>()
                 .join(", ");
             let need = catalog.need(crate::policy::NeedLabel::Input).as_str();
-            if ru(locale) {
-                format!(
+            // Without a suggestion the comment says what to do instead of ending on an empty list.
+            match (ru(locale), list.is_empty()) {
+                (true, false) => format!(
                     "❓ Нужен ввод (`{need}`): платформа не может однозначно выбрать запуск. Код причины: `{reason}`.\n\nВозможные следующие шаги: {list}"
-                )
-            } else {
-                format!(
+                ),
+                (true, true) => format!(
+                    "❓ Нужен ввод (`{need}`): платформа не может однозначно выбрать запуск. Код причины: `{reason}`.\n\nОтветьте в обсуждении, снимите `{need}` и поставьте одну метку `run:*`."
+                ),
+                (false, false) => format!(
                     "❓ Input needed (`{need}`): the platform cannot choose a run unambiguously. Reason code: `{reason}`.\n\nPossible next steps: {list}"
-                )
+                ),
+                (false, true) => format!(
+                    "❓ Input needed (`{need}`): the platform cannot choose a run unambiguously. Reason code: `{reason}`.\n\nAnswer on this thread, remove `{need}` and apply one `run:*` label."
+                ),
             }
         }
         Decision::FailPrecondition {
@@ -82,4 +100,31 @@ pub(crate) fn render(decision: &Decision, catalog: &LabelCatalog, locale: &str) 
         _ => return None,
     };
     Some(format!("{MARKER}\n{body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{IssueNumber, Policy, PolicyConfig, ReasonCode, Thread};
+
+    fn need_input(suggestions: Vec<Trigger>, locale: &str) -> String {
+        let policy = Policy::new(&PolicyConfig::default()).unwrap();
+        let decision = Decision::NeedInput {
+            reason: ReasonCode::PullRequestReviewStageNotResolved,
+            thread: Thread::Issue(IssueNumber(7)),
+            suggestions,
+        };
+        render(&decision, policy.catalog(), locale).unwrap()
+    }
+
+    #[test]
+    fn a_need_input_comment_never_ends_with_an_empty_list_of_next_steps() {
+        for locale in ["en", "ru"] {
+            let body = need_input(Vec::new(), locale);
+            assert!(!body.trim_end().ends_with(':'), "{body}");
+            assert!(body.contains("run:*"), "{body}");
+            let body = need_input(vec![Trigger::DevRevise], locale);
+            assert!(body.trim_end().ends_with("`run:dev:revise`"), "{body}");
+        }
+    }
 }

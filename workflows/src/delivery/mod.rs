@@ -6,8 +6,11 @@ mod apply;
 mod comment;
 mod facts;
 mod parse;
+mod payload;
+mod replay;
 mod route;
 
 pub use accept::{Accepted, IncomingDelivery, accept};
 pub use parse::{ParseError, parse_event};
+pub use payload::{Payload, PayloadError, read_payload};
 pub use route::RouteDelivery;

@@ -18,6 +18,9 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Largest issue or pull request number accepted (the database stores them as `int8`).
+const MAX_NUMBER: u64 = i64::MAX as u64;
+
 fn field<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(v, |v, key| v.get(key))
 }
@@ -41,10 +44,15 @@ impl Reader<'_> {
             .ok_or_else(|| self.err(format!("{path} is missing")))
     }
 
+    /// An issue or pull request number: present, and within `1..=i64::MAX` (how it is stored);
+    /// anything else is refused here rather than wrapped later.
     fn u64(&self, path: &str) -> Result<u64, ParseError> {
-        field(self.payload, path)
-            .and_then(Value::as_u64)
-            .ok_or_else(|| self.err(format!("{path} is missing")))
+        let value =
+            field(self.payload, path).ok_or_else(|| self.err(format!("{path} is missing")))?;
+        value
+            .as_u64()
+            .filter(|n| (1..=MAX_NUMBER).contains(n))
+            .ok_or_else(|| self.err(format!("{path} is not a number in 1..={MAX_NUMBER}")))
     }
 
     fn labels(&self, path: &str) -> Result<LabelSet, ParseError> {
@@ -164,6 +172,30 @@ mod tests {
             err.to_string(),
             "malformed issues payload: repository.full_name is missing"
         );
+    }
+
+    #[test]
+    fn numbers_outside_what_is_stored_are_refused_not_wrapped() {
+        for number in [
+            json!(9223372036854775813u64),
+            json!(0),
+            json!(-3),
+            json!(1.5),
+            json!("7"),
+        ] {
+            let payload = json!({
+                "action": "labeled",
+                "repository": { "full_name": "a/b" },
+                "sender": { "login": "x", "type": "User" },
+                "label": { "name": "run:dev" },
+                "issue": { "number": number, "labels": [] },
+            });
+            let err = parse_event("issues", &payload).unwrap_err();
+            assert!(
+                err.message.contains("issue.number is not a number in 1..="),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -43,6 +43,9 @@ enum Loaded {
     Parsed {
         event: Box<Event>,
         bound: Option<BoundRepo>,
+        /// The event's own identity (see `replay`); older checkpoints have none.
+        #[serde(default)]
+        event_key: Option<String>,
     },
     Malformed {
         message: String,
@@ -63,6 +66,11 @@ impl RouteDelivery {
 
 impl Workflow for RouteDelivery {
     const KIND: &'static str = "github_delivery";
+    /// 2: a default-branch push of a bound repository starts its docs indexing run.
+    /// 3: a label event checks the thread's current labels (`current_labels`), stops a live
+    /// discussion (`stop_discussion`), is keyed by the event's identity, and a queued run says so
+    /// (`queued_comment`).
+    const VERSION: u32 = 3;
     type Input = RouteInput;
     type Output = RouteOutput;
 
@@ -75,16 +83,18 @@ impl Workflow for RouteDelivery {
         let id = input.delivery_id.as_str();
         let loaded: Loaded = ctx.step("load_delivery", |_| load(p, id)).await?;
         let output = match loaded {
-            Loaded::Malformed { message } => {
-                tracing::warn!(delivery_id = id, error.message = %message, "malformed delivery");
-                RouteOutput {
-                    outcome: "ignored".into(),
-                    reason: Some("malformed_payload".into()),
-                    agent_run_id: None,
-                }
-            }
-            Loaded::Parsed { event, bound } => {
-                match decide(&ctx, p, id, &event, bound.as_ref()).await {
+            Loaded::Malformed { .. } => RouteOutput {
+                outcome: "ignored".into(),
+                reason: Some("malformed_payload".into()),
+                agent_run_id: None,
+            },
+            Loaded::Parsed {
+                event,
+                bound,
+                event_key,
+            } => {
+                let key = event_key.unwrap_or_else(|| format!("delivery:{id}"));
+                match decide(&ctx, p, id, &key, &event, bound.as_ref()).await {
                     Ok(output) => output,
                     // GitHub kept rate-limiting past the bound: ask a person instead of waiting longer.
                     Err(e) if e.code == github_step::RATE_LIMITED => {
@@ -120,7 +130,16 @@ impl Workflow for RouteDelivery {
             };
             webhook_delivery::record_outcome(&p.pool, &o)
                 .await
-                .map_err(StepError::retryable)
+                .map_err(StepError::retryable)?;
+            // The delivery's one line at the default level (in the step: replays do not repeat it).
+            tracing::info!(
+                delivery_id = id,
+                outcome = %record.outcome,
+                reason = record.reason.as_deref().unwrap_or(""),
+                agent_run_id = ?record.agent_run_id,
+                "delivery routed"
+            );
+            Ok(())
         })
         .await?;
         Ok(output)
@@ -157,6 +176,7 @@ async fn decide(
     ctx: &WorkflowContext,
     p: &Platform,
     id: &str,
+    event_key: &str,
     event: &Event,
     bound: Option<&BoundRepo>,
 ) -> Result<RouteOutput, WorkflowError> {
@@ -171,7 +191,10 @@ async fn decide(
     apply::apply(
         ctx,
         p,
-        id,
+        apply::Source {
+            delivery_id: id,
+            event_key,
+        },
         event,
         bound,
         looked.learning_override,
@@ -198,18 +221,30 @@ async fn ask_for_input(ctx: &WorkflowContext, p: &Platform, event: &Event) {
         .as_str()
         .to_owned();
     let repo = event.repository.as_str();
-    let tried: Result<bool, WorkflowError> = ctx
+    // The refusal is logged in the step, which runs once: a replay does not repeat the line.
+    let _: Result<bool, WorkflowError> = ctx
         .step_with("ask_for_input", RetryPolicy::no_retry(), |_| async {
-            Ok(p.github
+            match p
+                .github
                 .add_labels(repo, number, std::slice::from_ref(&label))
                 .await
-                .is_ok())
+            {
+                Ok(_) => Ok(true),
+                Err(e) => {
+                    tracing::warn!(
+                        repository = repo,
+                        number,
+                        status = e.status().map(|s| s.as_u16()),
+                        github_message = e.remote_message().unwrap_or_default(),
+                        error.message = %crate::error_chain(&e),
+                        "could not add need:input either"
+                    );
+                    Ok(false)
+                }
+            }
         })
         .await
         .map_err(Into::into);
-    if !matches!(tried, Ok(true)) {
-        tracing::warn!(repository = repo, number, "could not add need:input either");
-    }
 }
 
 async fn load(p: &Platform, delivery_id: &str) -> Result<Loaded, StepError> {
@@ -217,9 +252,12 @@ async fn load(p: &Platform, delivery_id: &str) -> Result<Loaded, StepError> {
         .await
         .map_err(StepError::retryable)?
         .ok_or_else(|| StepError::terminal(format!("delivery {delivery_id} not found")))?;
+    let event_key = super::replay::event_key(&delivery.event, &delivery.payload);
     let mut event = match parse_event(&delivery.event, &delivery.payload) {
         Ok(e) => e,
         Err(e) => {
+            // In the step, which runs once: a replay does not repeat the line.
+            tracing::warn!(delivery_id, error.message = %e, "malformed delivery: ignored");
             return Ok(Loaded::Malformed {
                 message: e.to_string(),
             });
@@ -252,5 +290,6 @@ async fn load(p: &Platform, delivery_id: &str) -> Result<Loaded, StepError> {
     Ok(Loaded::Parsed {
         event: Box::new(event),
         bound: bound.map(BoundRepo::from),
+        event_key,
     })
 }

@@ -11,6 +11,7 @@ use chrono::Utc;
 use octocrab::Octocrab;
 
 use super::error::{ApiError, Error, Result};
+use super::metrics;
 use super::rate_limit::Failure;
 use super::token::{Identity, Token};
 
@@ -112,6 +113,7 @@ pub(crate) enum Retry {
 pub struct GitHubClient {
     platform: Octocrab,
     bot: Octocrab,
+    platform_token: Token,
     bot_login: Option<String>,
     request_timeout: Duration,
     retry_backoff: Duration,
@@ -133,6 +135,7 @@ impl GitHubClient {
         Ok(Self {
             platform: build(&config, &config.platform_token, Identity::Platform)?,
             bot: build(&config, &config.bot_token, Identity::Bot)?,
+            platform_token: config.platform_token.clone(),
             bot_login: config.bot_login.clone(),
             request_timeout: config.request_timeout,
             retry_backoff: config.retry_backoff,
@@ -147,16 +150,25 @@ impl GitHubClient {
         }
     }
 
+    /// The platform-wide token: the fallback push credential of a repository bound without a
+    /// token of its own (ADR 0018). Never log it or put it in a step output.
+    pub fn platform_token(&self) -> &Token {
+        &self.platform_token
+    }
+
     /// The configured bot login, if any.
     pub(crate) fn bot_login(&self) -> Option<&str> {
         self.bot_login.as_deref()
     }
 
-    /// Runs one API call under the request deadline, retrying transient failures when allowed.
+    /// Runs one API call under the request deadline, retrying transient failures when allowed;
+    /// every HTTP attempt is counted under `operation` (a fixed name, never a URL), and the
+    /// outcome is recorded on the caller's `github_call` span (see [`record_outcome`]).
     ///
     /// `op` must build a fresh request each time it is called.
     pub(crate) async fn call<T, F, Fut>(
         &self,
+        operation: &'static str,
         identity: Identity,
         retry: Retry,
         mut op: F,
@@ -167,22 +179,48 @@ impl GitHubClient {
     {
         let mut retries = 0;
         loop {
-            let error = match tokio::time::timeout(self.request_timeout, op()).await {
-                Ok(Ok(value)) => return Ok(value),
-                Ok(Err(error)) => ApiError::from_octocrab(identity, error, Utc::now()),
-                Err(_elapsed) => ApiError::timed_out(identity, self.request_timeout),
+            let (error, timed_out) = match tokio::time::timeout(self.request_timeout, op()).await {
+                Ok(Ok(value)) => {
+                    metrics::call_succeeded(operation);
+                    record_outcome(None);
+                    return Ok(value);
+                }
+                Ok(Err(error)) => (ApiError::from_octocrab(identity, error, Utc::now()), false),
+                Err(_elapsed) => (ApiError::timed_out(identity, self.request_timeout), true),
             };
             let failure = error.failure();
+            metrics::call_failed(operation, error.status(), failure, timed_out);
             if retry == Retry::Never
                 || failure != Failure::Transient
                 || retries >= MAX_TRANSIENT_RETRIES
             {
+                record_outcome(Some(&error));
                 return Err(error);
             }
             let pause = self.retry_backoff * 2u32.pow(retries);
             retries += 1;
             tracing::debug!(%identity, retries, ?pause, error.message = %error, "retrying github call");
             tokio::time::sleep(pause).await;
+        }
+    }
+}
+
+/// Records a call's outcome on the current span (the `github_call` span of the calling method):
+/// `outcome` (`ok` or the failure's name), `http.status_code` when GitHub answered, and the
+/// OpenTelemetry span status.
+fn record_outcome(error: Option<&ApiError>) {
+    let span = tracing::Span::current();
+    match error {
+        None => {
+            span.record("outcome", "ok");
+            span.record("otel.status_code", "OK");
+        }
+        Some(error) => {
+            span.record("outcome", error.failure().as_str());
+            span.record("otel.status_code", "ERROR");
+            if let Some(status) = error.status() {
+                span.record("http.status_code", status.as_u16());
+            }
         }
     }
 }

@@ -46,13 +46,16 @@ impl GitHubClient {
     ///
     /// Never retried inside the client: after a lost answer the comment may exist, and a retry
     /// would post it twice. Use [`GitHubClient::upsert_status_comment`] for anything retried.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "create_comment", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn create_comment(&self, repo: &str, number: u64, body: &str) -> Result<Comment> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
-        self.call(Identity::Bot, Retry::Never, || async move {
-            octo.issues(owner, name).create_comment(number, body).await
-        })
+        self.call(
+            "create_comment",
+            Identity::Bot,
+            Retry::Never,
+            || async move { octo.issues(owner, name).create_comment(number, body).await },
+        )
         .await
         .map(Comment::from)
         .map_err(|source| Error::CreateComment {
@@ -75,15 +78,20 @@ impl GitHubClient {
     }
 
     /// Reads a comment; `None` when it does not exist (deleted, or never there).
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, comment_id = comment_id))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "get_comment", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, comment_id = comment_id))]
     pub async fn get_comment(&self, repo: &str, comment_id: u64) -> Result<Option<Comment>> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
         let found = self
-            .call(Identity::Bot, Retry::Transient, || async move {
-                let issues = octo.issues(owner, name);
-                issues.get_comment(CommentId(comment_id)).await
-            })
+            .call(
+                "get_comment",
+                Identity::Bot,
+                Retry::Transient,
+                || async move {
+                    let issues = octo.issues(owner, name);
+                    issues.get_comment(CommentId(comment_id)).await
+                },
+            )
             .await;
         match found {
             Ok(comment) => Ok(Some(comment.into())),
@@ -97,7 +105,7 @@ impl GitHubClient {
     }
 
     /// The comments of an Issue or pull request, oldest first, at most 1000 of them.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "list_comments", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn list_comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
@@ -107,11 +115,16 @@ impl GitHubClient {
             // sends the token only to relative URLs or api.github.com, so an absolute next link
             // on a GitHub Enterprise host would go out unauthenticated.
             let page = self
-                .call(Identity::Bot, Retry::Transient, || async move {
-                    let issues = octo.issues(owner, name);
-                    let list = issues.list_comments(number).per_page(COMMENTS_PER_PAGE);
-                    list.page(page_number).send().await
-                })
+                .call(
+                    "list_comments",
+                    Identity::Bot,
+                    Retry::Transient,
+                    || async move {
+                        let issues = octo.issues(owner, name);
+                        let list = issues.list_comments(number).per_page(COMMENTS_PER_PAGE);
+                        list.page(page_number).send().await
+                    },
+                )
                 .await
                 .map_err(|source| Error::ListComments {
                     repo: repo.to_owned(),
@@ -188,6 +201,7 @@ impl GitHubClient {
     ///
     /// octocrab's `update_comment` sends `POST`; the documented verb is `PATCH`, so this goes
     /// through octocrab's route helper instead.
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "patch_comment", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty))]
     async fn patch_comment(
         &self,
         repo: &str,
@@ -201,10 +215,15 @@ impl GitHubClient {
         let payload = serde_json::json!({ "body": body });
         let payload = &payload;
         let patched = self
-            .call(Identity::Bot, Retry::Transient, || async move {
-                octo.patch::<octocrab::models::issues::Comment, _, _>(route, Some(payload))
-                    .await
-            })
+            .call(
+                "update_comment",
+                Identity::Bot,
+                Retry::Transient,
+                || async move {
+                    octo.patch::<octocrab::models::issues::Comment, _, _>(route, Some(payload))
+                        .await
+                },
+            )
             .await;
         Ok(patched.map(Comment::from))
     }

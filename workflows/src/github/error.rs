@@ -39,6 +39,12 @@ pub enum Error {
         /// The rejected name.
         repo: String,
     },
+    /// A ref or blob sha has characters that cannot go into a URL path.
+    #[error("git ref {git_ref:?} is not a valid branch, tag or sha")]
+    InvalidRef {
+        /// The rejected ref.
+        git_ref: String,
+    },
     /// A status comment body must contain its non-empty marker, or a later upsert could not find it.
     #[error("status comment marker {marker:?} is empty or missing from the body")]
     MarkerNotInBody {
@@ -74,6 +80,37 @@ pub enum Error {
         repo: String,
         /// The head branch.
         branch: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
+    /// Reading a repository (default branch, clone URL) failed.
+    #[error("get repository {repo}")]
+    GetRepository {
+        /// The repository.
+        repo: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
+    /// Opening a pull request failed.
+    #[error("create pull request for branch {branch:?} in {repo}")]
+    CreatePullRequest {
+        /// The repository.
+        repo: String,
+        /// The head branch.
+        branch: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
+    /// Updating a pull request's title or body failed.
+    #[error("update pull request {repo}#{number}")]
+    UpdatePullRequest {
+        /// The repository.
+        repo: String,
+        /// The pull request number.
+        number: u64,
         /// What went wrong.
         #[source]
         source: ApiError,
@@ -159,6 +196,28 @@ pub enum Error {
         #[source]
         source: ApiError,
     },
+    /// Listing the files of a tree failed.
+    #[error("get tree {git_ref} of {repo}")]
+    GetTree {
+        /// The repository.
+        repo: String,
+        /// The branch, tag or sha.
+        git_ref: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
+    /// Reading a blob failed (or its content is not text).
+    #[error("get blob {sha} of {repo}")]
+    GetBlob {
+        /// The repository.
+        repo: String,
+        /// The blob sha.
+        sha: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
     /// Reacting to an Issue or pull request failed.
     #[error("add reaction {content} to {repo}#{number}")]
     AddReaction {
@@ -185,16 +244,30 @@ impl Error {
         self.call().map(ApiError::identity)
     }
 
+    /// The HTTP status GitHub answered with, when it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.call().and_then(ApiError::status)
+    }
+
+    /// GitHub's own message (the first line of its error body), when it answered; never a token.
+    pub fn remote_message(&self) -> Option<&str> {
+        self.call().and_then(ApiError::remote_message)
+    }
+
     /// Stable snake_case name of the variant, for metric labels; never renamed.
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidConfig { .. } => "invalid_config",
             Self::BuildClient { .. } => "build_client",
             Self::InvalidRepository { .. } => "invalid_repository",
+            Self::InvalidRef { .. } => "invalid_ref",
             Self::MarkerNotInBody { .. } => "marker_not_in_body",
             Self::GetIssue { .. } => "get_issue",
             Self::GetPullRequest { .. } => "get_pull_request",
             Self::ListPullRequests { .. } => "list_pull_requests",
+            Self::GetRepository { .. } => "get_repository",
+            Self::CreatePullRequest { .. } => "create_pull_request",
+            Self::UpdatePullRequest { .. } => "update_pull_request",
             Self::ListIssueLabels { .. } => "list_issue_labels",
             Self::AddLabels { .. } => "add_labels",
             Self::RemoveLabel { .. } => "remove_label",
@@ -203,6 +276,8 @@ impl Error {
             Self::GetComment { .. } => "get_comment",
             Self::ListComments { .. } => "list_comments",
             Self::AddReaction { .. } => "add_reaction",
+            Self::GetTree { .. } => "get_tree",
+            Self::GetBlob { .. } => "get_blob",
         }
     }
 
@@ -211,10 +286,14 @@ impl Error {
             Self::InvalidConfig { .. }
             | Self::BuildClient { .. }
             | Self::InvalidRepository { .. }
+            | Self::InvalidRef { .. }
             | Self::MarkerNotInBody { .. } => None,
             Self::GetIssue { source, .. }
             | Self::GetPullRequest { source, .. }
             | Self::ListPullRequests { source, .. }
+            | Self::GetRepository { source, .. }
+            | Self::CreatePullRequest { source, .. }
+            | Self::UpdatePullRequest { source, .. }
             | Self::ListIssueLabels { source, .. }
             | Self::AddLabels { source, .. }
             | Self::RemoveLabel { source, .. }
@@ -222,7 +301,9 @@ impl Error {
             | Self::UpdateComment { source, .. }
             | Self::GetComment { source, .. }
             | Self::ListComments { source, .. }
-            | Self::AddReaction { source, .. } => Some(source),
+            | Self::AddReaction { source, .. }
+            | Self::GetTree { source, .. }
+            | Self::GetBlob { source, .. } => Some(source),
         }
     }
 }
@@ -301,5 +382,11 @@ impl ApiError {
     /// The HTTP status GitHub answered with, if it answered.
     pub fn status(&self) -> Option<StatusCode> {
         self.status
+    }
+
+    /// GitHub's message, if it answered (`detail` is `github answered <status>: <message>`).
+    pub fn remote_message(&self) -> Option<&str> {
+        self.status?;
+        self.detail.split_once(": ").map(|(_, message)| message)
     }
 }

@@ -105,13 +105,16 @@ const LABELS_PER_PAGE: u8 = 100;
 
 impl GitHubClient {
     /// Reads an Issue (or a pull request as an Issue) with the platform token.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "get_issue", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn get_issue(&self, repo: &str, number: u64) -> Result<Issue> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Platform);
-        self.call(Identity::Platform, Retry::Transient, || async move {
-            octo.issues(owner, name).get(number).await
-        })
+        self.call(
+            "get_issue",
+            Identity::Platform,
+            Retry::Transient,
+            || async move { octo.issues(owner, name).get(number).await },
+        )
         .await
         .map(Issue::from)
         .map_err(|source| Error::GetIssue {
@@ -122,16 +125,21 @@ impl GitHubClient {
     }
 
     /// The label names on an Issue or pull request.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "list_issue_labels", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn list_issue_labels(&self, repo: &str, number: u64) -> Result<Vec<String>> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
         let page = self
-            .call(Identity::Bot, Retry::Transient, || async move {
-                let issues = octo.issues(owner, name);
-                let list = issues.list_labels_for_issue(number);
-                list.per_page(LABELS_PER_PAGE).send().await
-            })
+            .call(
+                "list_issue_labels",
+                Identity::Bot,
+                Retry::Transient,
+                || async move {
+                    let issues = octo.issues(owner, name);
+                    let list = issues.list_labels_for_issue(number);
+                    list.per_page(LABELS_PER_PAGE).send().await
+                },
+            )
             .await
             .map_err(|source| Error::ListIssueLabels {
                 repo: repo.to_owned(),
@@ -144,7 +152,7 @@ impl GitHubClient {
     /// Adds labels (idempotent: labels already there stay once) and returns all labels now on it.
     ///
     /// GitHub creates a label that the repository does not have yet.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "add_labels", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn add_labels(
         &self,
         repo: &str,
@@ -154,9 +162,12 @@ impl GitHubClient {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
         let now_on = self
-            .call(Identity::Bot, Retry::Transient, || async move {
-                octo.issues(owner, name).add_labels(number, labels).await
-            })
+            .call(
+                "add_labels",
+                Identity::Bot,
+                Retry::Transient,
+                || async move { octo.issues(owner, name).add_labels(number, labels).await },
+            )
             .await
             .map_err(|source| Error::AddLabels {
                 repo: repo.to_owned(),
@@ -168,14 +179,17 @@ impl GitHubClient {
     }
 
     /// Removes a label; a label that is not on the Issue counts as removed (GitHub answers 404).
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "remove_label", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn remove_label(&self, repo: &str, number: u64, label: &str) -> Result<()> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
         let removed = self
-            .call(Identity::Bot, Retry::Transient, || async move {
-                octo.issues(owner, name).remove_label(number, label).await
-            })
+            .call(
+                "remove_label",
+                Identity::Bot,
+                Retry::Transient,
+                || async move { octo.issues(owner, name).remove_label(number, label).await },
+            )
             .await;
         match removed {
             Ok(_) => Ok(()),
@@ -190,14 +204,19 @@ impl GitHubClient {
     }
 
     /// Reacts to an Issue or pull request as the bot; reacting twice leaves one reaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "add_reaction", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn add_reaction(&self, repo: &str, number: u64, reaction: Reaction) -> Result<()> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Bot);
-        self.call(Identity::Bot, Retry::Transient, || async move {
-            let issues = octo.issues(owner, name);
-            issues.create_reaction(number, reaction.content()).await
-        })
+        self.call(
+            "add_reaction",
+            Identity::Bot,
+            Retry::Transient,
+            || async move {
+                let issues = octo.issues(owner, name);
+                issues.create_reaction(number, reaction.content()).await
+            },
+        )
         .await
         .map(drop)
         .map_err(|source| Error::AddReaction {

@@ -66,13 +66,16 @@ const PULLS_PER_PAGE: u8 = 100;
 
 impl GitHubClient {
     /// Reads a pull request with the platform token.
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, number = number))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "get_pull_request", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
     pub async fn get_pull_request(&self, repo: &str, number: u64) -> Result<PullRequest> {
         let (owner, name) = split_repo(repo)?;
         let octo = self.octocrab(Identity::Platform);
-        self.call(Identity::Platform, Retry::Transient, || async move {
-            octo.pulls(owner, name).get(number).await
-        })
+        self.call(
+            "get_pull_request",
+            Identity::Platform,
+            Retry::Transient,
+            || async move { octo.pulls(owner, name).get(number).await },
+        )
         .await
         .map(PullRequest::from)
         .map_err(|source| Error::GetPullRequest {
@@ -83,7 +86,7 @@ impl GitHubClient {
     }
 
     /// The open pull requests whose head is `head_branch` in the repository itself (`owner:branch`).
-    #[tracing::instrument(level = "debug", skip_all, fields(repo = %repo, head_branch = %head_branch))]
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "list_pull_requests_for_branch", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, head_branch = %head_branch))]
     pub async fn list_pull_requests_for_branch(
         &self,
         repo: &str,
@@ -94,11 +97,16 @@ impl GitHubClient {
         let head = format!("{owner}:{head_branch}");
         let head = head.as_str();
         let page = self
-            .call(Identity::Platform, Retry::Transient, || async move {
-                let pulls = octo.pulls(owner, name);
-                let list = pulls.list().state(State::Open).head(head);
-                list.per_page(PULLS_PER_PAGE).send().await
-            })
+            .call(
+                "list_pull_requests",
+                Identity::Platform,
+                Retry::Transient,
+                || async move {
+                    let pulls = octo.pulls(owner, name);
+                    let list = pulls.list().state(State::Open).head(head);
+                    list.per_page(PULLS_PER_PAGE).send().await
+                },
+            )
             .await
             .map_err(|source| Error::ListPullRequests {
                 repo: repo.to_owned(),
@@ -106,5 +114,84 @@ impl GitHubClient {
                 source,
             })?;
         Ok(page.items.into_iter().map(PullRequest::from).collect())
+    }
+}
+
+/// A pull request to open: the work branch into the base branch.
+#[derive(Clone, Debug)]
+pub struct NewPullRequest<'a> {
+    /// The branch with the changes.
+    pub head: &'a str,
+    /// The branch they go into.
+    pub base: &'a str,
+    /// The title.
+    pub title: &'a str,
+    /// The description.
+    pub body: &'a str,
+}
+
+impl GitHubClient {
+    /// Opens a pull request as the bot. Never retried inside the client (a lost answer could
+    /// open it twice); callers look for the open one of the branch first.
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "create_pull_request", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, head = %new.head))]
+    pub async fn create_pull_request(
+        &self,
+        repo: &str,
+        new: &NewPullRequest<'_>,
+    ) -> Result<PullRequest> {
+        let (owner, name) = split_repo(repo)?;
+        let octo = self.octocrab(Identity::Bot);
+        self.call(
+            "create_pull_request",
+            Identity::Bot,
+            Retry::Never,
+            || async move {
+                octo.pulls(owner, name)
+                    .create(new.title, new.head, new.base)
+                    .body(new.body)
+                    .send()
+                    .await
+            },
+        )
+        .await
+        .map(PullRequest::from)
+        .map_err(|source| Error::CreatePullRequest {
+            repo: repo.to_owned(),
+            branch: new.head.to_owned(),
+            source,
+        })
+    }
+
+    /// Replaces a pull request's title and body as the bot (idempotent).
+    #[tracing::instrument(name = "github_call", skip_all, fields(operation = "update_pull_request", http.status_code = tracing::field::Empty, outcome = tracing::field::Empty, otel.kind = "client", otel.status_code = tracing::field::Empty, repo = %repo, number = number))]
+    pub async fn update_pull_request(
+        &self,
+        repo: &str,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest> {
+        let (owner, name) = split_repo(repo)?;
+        let octo = self.octocrab(Identity::Bot);
+        self.call(
+            "update_pull_request",
+            Identity::Bot,
+            Retry::Transient,
+            || async move {
+                octo.pulls(owner, name)
+                    .update(number)
+                    .title(title)
+                    .body(body)
+                    .send()
+                    .await
+            },
+        )
+        .await
+        .map(PullRequest::from)
+        .map_err(|source| Error::UpdatePullRequest {
+            repo: repo.to_owned(),
+            number,
+            source,
+        })
     }
 }

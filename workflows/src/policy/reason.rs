@@ -76,11 +76,15 @@ pub enum ReasonCode {
     AgentTriggerLabelNeedsApproval,
     /// An agent's label change applies directly.
     AgentLabelsApplied,
+    /// The trigger label is no longer on the thread (a replayed or stale delivery).
+    TriggerLabelRemoved,
+    /// The Issue carries an open `need:input`: the Owner must answer before a stage starts.
+    NeedInputOpen,
 }
 
 impl ReasonCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 33] = {
+    pub const ALL: [Self; 35] = {
         use ReasonCode::*;
         [
             EventNotHandled,
@@ -116,6 +120,8 @@ impl ReasonCode {
             DefaultBranchPush,
             AgentTriggerLabelNeedsApproval,
             AgentLabelsApplied,
+            TriggerLabelRemoved,
+            NeedInputOpen,
         ]
     };
 
@@ -156,6 +162,8 @@ impl ReasonCode {
             DefaultBranchPush => "default_branch_push",
             AgentTriggerLabelNeedsApproval => "agent_trigger_label_needs_approval",
             AgentLabelsApplied => "agent_labels_applied",
+            TriggerLabelRemoved => "trigger_label_removed",
+            NeedInputOpen => "need_input_open",
         }
     }
 }

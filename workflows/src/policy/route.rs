@@ -139,6 +139,13 @@ fn issue_labeled(
             thread,
         };
     }
+    // Stage entry requires no open `need:input`: the Owner answers (and removes it) first.
+    if labels.contains(catalog.need(NeedLabel::Input)) {
+        return Decision::Warn {
+            reason: ReasonCode::NeedInputOpen,
+            thread,
+        };
+    }
     plan::decide(plan::issue_trigger(policy, issue, trigger, labels, facts))
 }
 
@@ -296,6 +303,26 @@ mod tests {
         );
         check(
             &issue_labeled("mode:discussion", &["state:blocked"]),
+            &facts,
+            &format!("start discussion {TALK}"),
+        );
+    }
+
+    #[test]
+    fn an_open_need_input_blocks_stage_entry_but_not_discussion() {
+        let facts = Facts::test();
+        check(
+            &issue_labeled("run:dev", &["need:input"]),
+            &facts,
+            "warn need_input_open on issue #7",
+        );
+        check(
+            &issue_labeled("run:dev", &["NEED:Input "]),
+            &facts,
+            "warn need_input_open on issue #7",
+        );
+        check(
+            &issue_labeled("mode:discussion", &["need:input"]),
             &facts,
             &format!("start discussion {TALK}"),
         );

@@ -2,7 +2,9 @@
 //! run-time lookup. One query per file under `workflows/queries/prompt_templates/`.
 //!
 //! Writers of one key take a transaction-scoped advisory lock, so "the active version is the one I
-//! expected" is checked against committed state; a mismatch is [`Error::VersionConflict`].
+//! expected" is checked against committed state; a mismatch is [`Error::VersionConflict`]. Every
+//! write is audited in `flow_events` (`prompt_template_version_created`, `_activated`, `_retired`)
+//! in its own transaction.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -87,8 +89,17 @@ pub async fn create_version(
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_race(e, "prompt_template::insert_active", p.expected_active))?;
+    let version = decode(&row)?;
+    audit(
+        &mut tx,
+        "prompt_template_version_created",
+        &p.key,
+        Some(version.version),
+        p.created_by,
+    )
+    .await?;
     tx.commit().await.map_err(db("prompt_template::commit"))?;
-    decode(&row)
+    Ok(version)
 }
 
 /// Makes `p.version` of `p.key` the active one, in one transaction.
@@ -108,16 +119,66 @@ pub async fn activate(conn: &mut PgConnection, p: &ActivateParams<'_>) -> Result
     .await
     .map_err(|e| on_race(e, "prompt_template::activate_version", p.expected_active))?
     .ok_or(Error::VersionNotFound { version: p.version })?;
+    let version = decode(&row)?;
+    audit(
+        &mut tx,
+        "prompt_template_activated",
+        &p.key,
+        Some(version.version),
+        p.activated_by,
+    )
+    .await?;
     tx.commit().await.map_err(db("prompt_template::commit"))?;
-    decode(&row)
+    Ok(version)
 }
 
-/// Deactivates the active version of `key`, so runs fall back to the next source (system override
-/// or repo seed). `expected_active` must name the version that is active now.
-pub async fn deactivate(conn: &mut PgConnection, key: &Key, expected_active: i32) -> Result<()> {
+/// Deactivates the active version of `key` (retires the override), so runs fall back to the next
+/// source (system override or repo seed); its versions stay for a later [`activate`].
+/// `expected_active` must name the version that is active now.
+pub async fn deactivate(
+    conn: &mut PgConnection,
+    key: &Key,
+    expected_active: i32,
+    by: &Login,
+) -> Result<()> {
     let mut tx = conn.begin().await.map_err(db("prompt_template::begin"))?;
     retire_expected(&mut tx, key, Some(expected_active), None).await?;
+    audit(
+        &mut tx,
+        "prompt_template_retired",
+        key,
+        Some(expected_active),
+        by,
+    )
+    .await?;
     tx.commit().await.map_err(db("prompt_template::commit"))
+}
+
+/// Records a write of `key` by `by` in `flow_events`, in the writer's transaction.
+async fn audit(
+    tx: &mut PgConnection,
+    kind: &str,
+    key: &Key,
+    version: Option<i32>,
+    by: &Login,
+) -> Result<()> {
+    let detail = serde_json::json!({
+        "key": key.to_string(),
+        "project_id": key.scope.project_id(),
+        "role": role_str(key.role),
+        "kind": key.kind.as_str(),
+        "locale": key.locale.as_str(),
+        "version": version,
+        "actor": by.as_str(),
+    });
+    sqlx::query(include_str!("../../queries/flow_events/insert.sql"))
+        .bind(None::<Uuid>)
+        .bind(kind)
+        .bind(&detail)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("prompt_template::audit"))?;
+    Ok(())
 }
 
 /// Every version of `key`, newest first.

@@ -1,6 +1,8 @@
-//! The local runtime: each run gets a directory with a copy of a seed repository, and its agent
-//! runs as a child process there. Files in the directory (pid, exit code, result) let a restarted
-//! worker find the agent again.
+//! The local runtime: each run gets a directory with a checkout of its repository (a clone from
+//! the repository's cached mirror, see `git.rs`; without one, a copy of a seed directory), and its
+//! agent runs as a child process there, under a supervisor in its own process group that records
+//! its exit status in the directory. Files in the directory (pid, exit code, result) let a
+//! restarted worker find the agent again, and the agent outlives a worker killed under it.
 
 use std::{
     collections::BTreeMap,
@@ -12,7 +14,11 @@ use std::{
 use futures::{FutureExt, future::BoxFuture};
 use sha2::{Digest, Sha256};
 
-use super::{AgentOutput, AgentRuntime, AgentSpec, AgentState, Launched, RuntimeError, Workspace};
+use super::{
+    AgentOutput, AgentRuntime, AgentSpec, AgentState, Launched, RuntimeError, Workspace, agent_env,
+    git::{self, CheckoutParams, GitSettings, Mirrors},
+    supervisor,
+};
 
 /// The program a run's agent is (e.g. the scripted test agent, later the codex runner).
 #[derive(Debug, Clone)]
@@ -21,7 +27,9 @@ pub struct AgentCommand {
     pub program: PathBuf,
     /// Arguments.
     pub args: Vec<String>,
-    /// Extra environment (never secrets in logs: only names are logged).
+    /// Extra environment, explicitly configured for this agent program (e.g. the scripted
+    /// agent's script, the demo model's URL); it is added to the allow-listed environment of
+    /// [`agent_env`](super::agent_env), never inherited. Never secrets in logs: only names are logged.
     pub env: Vec<(String, String)>,
 }
 
@@ -31,6 +39,8 @@ pub struct LocalRuntime {
     root: PathBuf,
     command: AgentCommand,
     seed: Option<PathBuf>,
+    git: Option<GitSettings>,
+    mirrors: Mirrors,
 }
 
 impl LocalRuntime {
@@ -40,7 +50,15 @@ impl LocalRuntime {
             root: root.into(),
             command,
             seed,
+            git: None,
+            mirrors: Mirrors::default(),
         }
+    }
+
+    /// The same runtime checking out each run's repository (when its spec names one) with git.
+    pub fn with_git(mut self, settings: GitSettings) -> Self {
+        self.git = Some(settings);
+        self
     }
 
     fn dir(ws: &Workspace) -> PathBuf {
@@ -87,6 +105,23 @@ fn manifest(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
+/// Files changed in a seed-copy workspace, against the manifest taken when it was prepared.
+fn seed_changes(dir: &Path) -> Result<Vec<String>, RuntimeError> {
+    let err = |e: std::io::Error| RuntimeError::Collect(e.to_string());
+    let baseline: BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(dir.join("baseline.json")).map_err(err)?)
+            .unwrap_or_default();
+    let now = manifest(&dir.join("repo")).map_err(err)?;
+    let mut changed: Vec<String> = now
+        .iter()
+        .filter(|(p, h)| baseline.get(*p) != Some(*h))
+        .map(|(p, _)| p.clone())
+        .collect();
+    changed.extend(baseline.keys().filter(|p| !now.contains_key(*p)).cloned());
+    changed.sort();
+    Ok(changed)
+}
+
 fn pid_alive(pid: &str) -> bool {
     // A zombie has exited; only its exit status is left to collect.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -113,6 +148,35 @@ impl AgentRuntime for LocalRuntime {
             let dir = self.root.join(spec.run_id.to_string());
             let repo = dir.join("repo");
             let err = |e: std::io::Error| RuntimeError::Prepare(e.to_string());
+            let base_file = dir.join("base");
+            let workspace = |base_commit| Workspace {
+                handle: dir.to_string_lossy().into_owned(),
+                repo_dir: Some(repo.to_string_lossy().into_owned()),
+                base_commit,
+            };
+            if let Some(base) = read_trimmed(&base_file) {
+                return Ok(workspace(Some(base)));
+            }
+            if let (Some(checkout), Some(settings)) = (&spec.checkout, &self.git) {
+                let prepared = self
+                    .mirrors
+                    .checkout(
+                        settings,
+                        &CheckoutParams {
+                            root: &self.root,
+                            repository: &spec.repository,
+                            clone_url: &checkout.clone_url,
+                            default_branch: &checkout.default_branch,
+                            branch: &spec.branch,
+                            repo_dir: &repo,
+                        },
+                    )
+                    .await
+                    .map_err(|e| RuntimeError::Prepare(e.to_string()))?;
+                std::fs::write(&base_file, &prepared.base).map_err(err)?;
+                tracing::info!(run_id = %spec.run_id, branch = %spec.branch, base = %prepared.base, "workspace checked out");
+                return Ok(workspace(Some(prepared.base)));
+            }
             if !dir.join("baseline.json").exists() {
                 std::fs::create_dir_all(&repo).map_err(err)?;
                 if let Some(seed) = &self.seed {
@@ -122,10 +186,7 @@ impl AgentRuntime for LocalRuntime {
                     serde_json::to_vec(&manifest(&repo).map_err(err)?).unwrap_or_default();
                 std::fs::write(dir.join("baseline.json"), baseline).map_err(err)?;
             }
-            Ok(Workspace {
-                handle: dir.to_string_lossy().into_owned(),
-                repo_dir: Some(repo.to_string_lossy().into_owned()),
-            })
+            Ok(workspace(None))
         }
         .boxed()
     }
@@ -153,20 +214,14 @@ impl AgentRuntime for LocalRuntime {
             std::fs::write(dir.join("prompt.md"), &spec.prompt).map_err(err)?;
             let stdout = std::fs::File::create(dir.join("agent.log")).map_err(err)?;
             let stderr = std::fs::File::create(dir.join("agent.err")).map_err(err)?;
-            let mut command = tokio::process::Command::new(&self.command.program);
+            let env = agent_env::launch_env(&dir, &self.command, spec)?;
+            let exit_file = dir.join("exit_code");
+            let mut command = supervisor::command(&self.command.program, &self.command.args, &exit_file);
             command
-                .args(&self.command.args)
                 .current_dir(dir.join("repo"))
-                .env("CK8S_RUN_ID", spec.run_id.to_string())
-                .env("CK8S_REPOSITORY", &spec.repository)
-                .env("CK8S_BRANCH", &spec.branch)
-                .env("CK8S_MODEL", &spec.model)
-                .env("CK8S_REASONING", &spec.reasoning)
-                .env("CK8S_ROLE", &spec.role)
-                .env("CK8S_PROMPT_FILE", dir.join("prompt.md"))
-                .env("CK8S_RESULT_FILE", dir.join("result.json"))
-                .envs(self.command.env.iter().map(|(k, v)| (k, v)))
-                .envs(spec.env.iter().map(|(k, v)| (k, v)))
+                // Nothing of the worker's environment but the allow-list (see `agent_env`).
+                .env_clear()
+                .envs(env)
                 .stdin(Stdio::null())
                 .stdout(stdout)
                 .stderr(stderr);
@@ -174,14 +229,13 @@ impl AgentRuntime for LocalRuntime {
             let pid = child.id().map(|p| p.to_string()).unwrap_or_default();
             std::fs::write(dir.join("agent.pid"), &pid).map_err(err)?;
             tracing::info!(run_id = %spec.run_id, pid = %pid, program = %self.command.program.display(), "agent launched");
-            let exit_file = dir.join("exit_code");
+            // The supervisor records the exit status in the run directory itself; this only
+            // wakes the stage run sooner while this worker lives.
             let exited = async move {
-                let code = match child.wait().await {
+                match child.wait().await {
                     Ok(status) => status.code().unwrap_or(-1),
                     Err(_) => -1,
-                };
-                let _ = std::fs::write(exit_file, code.to_string());
-                code
+                }
             }
             .boxed();
             Ok(Launched { agent: pid, exited: Some(exited) })
@@ -209,22 +263,19 @@ impl AgentRuntime for LocalRuntime {
     ) -> BoxFuture<'a, Result<AgentOutput, RuntimeError>> {
         async move {
             let dir = Self::dir(ws);
-            let err = |e: std::io::Error| RuntimeError::Collect(e.to_string());
-            let baseline: BTreeMap<String, String> =
-                serde_json::from_slice(&std::fs::read(dir.join("baseline.json")).map_err(err)?)
-                    .unwrap_or_default();
-            let now = manifest(&dir.join("repo")).map_err(err)?;
-            let mut changed: Vec<String> = now
-                .iter()
-                .filter(|(p, h)| baseline.get(*p) != Some(*h))
-                .map(|(p, _)| p.clone())
-                .collect();
-            changed.extend(baseline.keys().filter(|p| !now.contains_key(*p)).cloned());
-            changed.sort();
-            let result: serde_json::Value = std::fs::read(dir.join("result.json"))
+            let changed = match (read_trimmed(&dir.join("base")), &self.git) {
+                (Some(base), Some(settings)) => {
+                    git::changed_files(&dir.join("repo"), &base, settings.timeout)
+                        .await
+                        .map_err(|e| RuntimeError::Collect(e.to_string()))?
+                }
+                _ => seed_changes(&dir)?,
+            };
+            let result: Option<serde_json::Value> = std::fs::read(dir.join("result.json"))
                 .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_default();
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            let result_found = result.is_some();
+            let result = result.unwrap_or_default();
             Ok(AgentOutput {
                 exit_code: read_trimmed(&dir.join("exit_code"))
                     .and_then(|c| c.parse().ok())
@@ -235,6 +286,7 @@ impl AgentRuntime for LocalRuntime {
                     .map(str::to_owned),
                 changed_files: changed,
                 pull_request: result.get("pull_request").and_then(|p| p.as_u64()),
+                result_found,
             })
         }
         .boxed()
@@ -246,16 +298,21 @@ impl AgentRuntime for LocalRuntime {
             let Some(pid) = read_trimmed(&dir.join("agent.pid")) else {
                 return Ok(());
             };
+            // The agent runs in its supervisor's process group (the group id is the pid):
+            // signal the whole group, and the pid itself for directories of older launches.
+            let alive = || pid_alive(&pid) || supervisor::group_alive(&pid);
             for signal in ["-TERM", "-KILL"] {
-                if !pid_alive(&pid) {
+                if !alive() {
                     return Ok(());
                 }
+                let group = format!("-{pid}");
                 let _ = tokio::process::Command::new("kill")
-                    .args([signal, &pid])
+                    .args([signal, "--", &group, &pid])
+                    .stderr(Stdio::null())
                     .status()
                     .await;
                 for _ in 0..50 {
-                    if !pid_alive(&pid) {
+                    if !alive() {
                         return Ok(());
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -2,7 +2,12 @@
 //! collects what it produced and releases the workspace; `LocalRuntime` does this with a child
 //! process on this machine (dev and tests), a Kubernetes runtime does it with a Job.
 
+pub mod agent_env;
+mod git;
 mod local;
+mod supervisor;
+
+pub use git::{GitError, GitSettings, changed_files, git as run_git};
 
 pub use local::{AgentCommand, LocalRuntime};
 
@@ -34,6 +39,19 @@ pub struct Workspace {
     pub handle: String,
     /// The checked-out repository the agent works in, when the runtime exposes one.
     pub repo_dir: Option<String>,
+    /// The commit the work branch started from, when the workspace is a git checkout: the base
+    /// of the write-scope diff.
+    #[serde(default)]
+    pub base_commit: Option<String>,
+}
+
+/// The repository a workspace checks out: where from, and the branch a new work branch starts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkout {
+    /// The clone URL (no credential in it).
+    pub clone_url: String,
+    /// The default branch.
+    pub default_branch: String,
 }
 
 /// What to run.
@@ -56,6 +74,9 @@ pub struct AgentSpec {
     /// Environment only the agent sees (its run token, the platform URL). Never serialized.
     #[serde(skip)]
     pub env: Vec<(String, String)>,
+    /// What to check out; none: the runtime's seed directory (or an empty one).
+    #[serde(default)]
+    pub checkout: Option<Checkout>,
     /// Launch attempt: a higher attempt than the last one starts the agent again (after it died
     /// while its run waited); the same attempt again starts nothing new.
     #[serde(default)]
@@ -97,6 +118,10 @@ pub struct AgentOutput {
     pub changed_files: Vec<String>,
     /// Pull request the agent opened or updated, if it reported one.
     pub pull_request: Option<u64>,
+    /// Whether the agent left its result (final message, pull request) for the runtime to read;
+    /// an exit status of 0 without a result (here or reported to the platform) is no success.
+    #[serde(default)]
+    pub result_found: bool,
 }
 
 /// A place where agents run.

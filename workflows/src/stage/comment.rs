@@ -12,6 +12,8 @@ use crate::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Waits for a slot: another run of the Issue (or the project's last slot) is active.
+    Queued,
     /// Accepted; nothing started yet.
     Created,
     /// Preparing the workspace.
@@ -31,6 +33,9 @@ pub struct Outcome {
     pub status: String,
     /// The agent's summary or the failure reason.
     pub detail: Option<String>,
+    /// What the Owner can do about a failure, when the platform knows.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 /// Everything the comment shows.
@@ -67,6 +72,7 @@ struct Words {
     final_labels: &'static str,
     result: &'static str,
     none: &'static str,
+    hint: &'static str,
 }
 
 const EN: Words = Words {
@@ -83,6 +89,7 @@ const EN: Words = Words {
     final_labels: "final",
     result: "Result",
     none: "none",
+    hint: "What you can do",
 };
 
 const RU: Words = Words {
@@ -99,10 +106,15 @@ const RU: Words = Words {
     final_labels: "итог",
     result: "Итог",
     none: "нет",
+    hint: "Что можно сделать",
 };
 
 fn phase_text(phase: Phase, ru: bool) -> &'static str {
     match (phase, ru) {
+        (Phase::Queued, false) => "⏳ queued behind an active run (starts when it ends)",
+        (Phase::Queued, true) => {
+            "⏳ в очереди за активным запуском (начнётся, когда он закончится)"
+        }
         (Phase::Created, false) => "🆕 created",
         (Phase::PreparingRuntime, false) => "🛠️ preparing runtime",
         (Phase::Started, false) => "🏃 agent started",
@@ -185,6 +197,10 @@ fn labels(list: &[crate::policy::LabelName], none: &str) -> String {
     }
 }
 
+/// How much of the outcome's first line the comment shows (a failure's cause with GitHub's
+/// status and message fits).
+const DETAIL_CHARS: usize = 500;
+
 /// Renders the comment body (marker included).
 pub fn render(view: &StatusView<'_>) -> String {
     let ru = view.run.locale == "ru";
@@ -223,11 +239,14 @@ pub fn render(view: &StatusView<'_>) -> String {
                     .next()
                     .unwrap_or("")
                     .chars()
-                    .take(300)
+                    .take(DETAIL_CHARS)
                     .collect::<String>()
             ));
         }
         out.push('\n');
+        if let Some(hint) = &outcome.hint {
+            out.push_str(&format!("\n{}: {hint}\n", w.hint));
+        }
     }
     if view.phase == Phase::Finished && !view.next_steps.is_empty() {
         out.push_str(&format!("\n#### {}\n", w.next));

@@ -13,19 +13,17 @@ use uuid::Uuid;
 
 use super::{
     comment::{self, Outcome, Phase, StatusView},
-    prompt,
+    links, outcome, prompt, pull_request, review_gate,
     shape::{Shape, outside_scope},
 };
 use crate::{
     github_step,
     platform::Platform,
-    policy::{
-        Finished, IssueNumber, LabelSet, NeedLabel, NextStep, PullRequestNumber, RunKind,
-        StateLabel, Trigger, next_steps,
-    },
-    runtime::{AgentOutput, AgentSpec, AgentState, Workspace},
+    policy::NextStep,
+    runtime::{AgentOutput, AgentSpec, AgentState, Checkout, Workspace},
     store::{
         agent_run::{self, AgentRun},
+        link,
         run_token::{self, RunToken},
     },
 };
@@ -75,7 +73,8 @@ impl StageRun {
     }
 }
 
-fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
+/// The agent spec of a run (the runtime keys its workspace by it).
+pub(super) fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
     AgentSpec {
         run_id: run.id,
         repository: run.repository.clone(),
@@ -85,6 +84,7 @@ fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
         reasoning: run.reasoning.clone(),
         role: run.role.clone(),
         env: Vec::new(),
+        checkout: None,
         attempt: 0,
     }
 }
@@ -113,6 +113,10 @@ async fn publish(
     let body = comment::render(&view);
     let marker = comment::marker(run);
     github_step::call(ctx, name, p.config.github_rate_limit_waits, || async {
+        let body = format!(
+            "{body}{}",
+            links::render(run, &link::list_for_run(&p.pool, run.id).await?)
+        );
         let known = agent_run::get(&p.pool, run.id)
             .await?
             .and_then(|r| r.status_comment_id)
@@ -136,6 +140,12 @@ async fn publish(
 
 impl Workflow for StageRun {
     const KIND: &'static str = "stage_run";
+    /// 2: the repository is read and checked out, the pickup reaction is marked, the pushed branch
+    /// gets its pull request and links, and a finished run hands its result to the reviewer gate
+    /// (`review_head`, `start_review`, `record_verdict`, `start_revise`) before the Owner's
+    /// review. A run started by version 1 that replays a changed place parks (`nondeterministic`)
+    /// rather than failing; retry or cancel it (runbook).
+    const VERSION: u32 = 2;
     type Input = StageInput;
     type Output = StageOutput;
 
@@ -158,9 +168,14 @@ impl Workflow for StageRun {
         let thread = run.thread_number as u64;
         publish(&ctx, p, &run, "comment_created", Phase::Created, None, &[]).await?;
         github_step::call(&ctx, "pickup_reaction", waits, || async {
-            Ok(p.github
+            // A step re-executed after a crash (its checkpoint lost) does not react again.
+            if agent_run::pickup_reacted(&p.pool, run_id).await? {
+                return Ok(());
+            }
+            p.github
                 .add_reaction(repo, thread, crate::github::Reaction::Eyes)
-                .await?)
+                .await?;
+            Ok(agent_run::set_pickup_reacted(&p.pool, run_id).await?)
         })
         .await?;
         let issue = match run.issue_number {
@@ -182,12 +197,23 @@ impl Workflow for StageRun {
             &[],
         )
         .await?;
+        let source: crate::github::Repository =
+            github_step::call(&ctx, "load_repository", waits, || async {
+                Ok(p.github.get_repository(repo).await?)
+            })
+            .await?;
         let ws: Workspace = ctx
             .step("prepare_runtime", |_| async {
-                p.runtime
-                    .prepare(&spec(&run, String::new()))
+                let mut agent = spec(&run, String::new());
+                agent.checkout = source.clone_url.clone().map(|clone_url| Checkout {
+                    clone_url,
+                    default_branch: source.default_branch.clone(),
+                });
+                let ws = p.runtime.prepare(&agent).await.map_err(retryable)?;
+                links::record_start(&p.pool, &run, &ws)
                     .await
-                    .map_err(retryable)
+                    .map_err(retryable)?;
+                Ok(ws)
             })
             .await?;
         let prompt_text: String = ctx
@@ -199,10 +225,10 @@ impl Workflow for StageRun {
             .await?;
         launch(&ctx, p, &run, &ws, &prompt_text, 0).await?;
         publish(&ctx, p, &run, "comment_started", Phase::Started, None, &[]).await?;
-        let code = await_agent(&ctx, p, &run, &ws, &prompt_text).await?;
+        let (code, attempt) = await_agent(&ctx, p, &run, &ws, &prompt_text).await?;
         let output: AgentOutput = ctx
-            .step("collect_results", |_| async {
-                p.runtime.collect(&ws).await.map_err(retryable)
+            .step("collect_results", |_| {
+                outcome::collect(p, &ws, run_id, attempt, code)
             })
             .await?;
         if let Some(pr) = output.pull_request {
@@ -213,12 +239,7 @@ impl Workflow for StageRun {
             })
             .await?;
         }
-        if code != 0 {
-            return Err(WorkflowError::new(
-                "agent_failed",
-                format!("the agent exited with code {code}"),
-            ));
-        }
+        outcome::verdict(&output)?;
         let scope = Shape::of(&run)
             .map_err(|e| WorkflowError::new("corrupt_run", e))?
             .write_scope();
@@ -229,13 +250,23 @@ impl Workflow for StageRun {
                 format!("this stage may not change {}", outside.join(", ")),
             ));
         }
-        let pull_request = output
-            .pull_request
+        let opened = pull_request::open_or_update(
+            &ctx,
+            p,
+            &run,
+            &source.default_branch,
+            output.final_message.as_deref(),
+        )
+        .await?;
+        let pull_request = opened
+            .or(output.pull_request)
             .or(run.pull_request_number.map(|n| n as u64));
-        let steps = finish_labels(&ctx, p, &run, pull_request).await?;
+        // Labels, the reviewer pre-review gate and the next steps (see `review_gate`).
+        let finish = review_gate::finish(&ctx, p, &run, pull_request, &output).await?;
         let outcome = Outcome {
             status: "succeeded".into(),
-            detail: output.final_message.clone(),
+            detail: finish.detail,
+            hint: None,
         };
         publish(
             &ctx,
@@ -244,7 +275,7 @@ impl Workflow for StageRun {
             "comment_finished",
             Phase::Finished,
             Some(outcome),
-            &steps,
+            &finish.next_steps,
         )
         .await?;
         ctx.step("release_runtime", |_| async {
@@ -293,60 +324,7 @@ impl Workflow for StageRun {
         _: StageInput,
         reason: EndReason,
     ) -> Result<(), StepError> {
-        let p = &*self.platform;
-        let Some(run) = agent_run::get(&p.pool, run_id).await.map_err(retryable)? else {
-            return Ok(());
-        };
-        let ws = p
-            .runtime
-            .prepare(&spec(&run, String::new()))
-            .await
-            .map_err(retryable)?;
-        p.runtime.release(&ws).await.map_err(retryable)?;
-        let detail = p
-            .client()
-            .get_run(run_id)
-            .await
-            .ok()
-            .and_then(|r| r.error)
-            .map(|e| {
-                let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("error");
-                let message = e.get("message").and_then(|m| m.as_str()).unwrap_or("");
-                format!("{code}: {message}")
-            });
-        let view = StatusView {
-            run: &run,
-            phase: Phase::Finished,
-            outcome: Some(Outcome {
-                status: reason.as_str().into(),
-                detail,
-            }),
-            next_steps: &[],
-            console_url: &p.config.console_url,
-        };
-        let body = comment::render(&view);
-        match p
-            .github
-            .upsert_status_comment(
-                &run.repository,
-                run.thread_number as u64,
-                run.status_comment_id.map(|i| i as u64),
-                &comment::marker(&run),
-                &body,
-            )
-            .await
-        {
-            Ok(c) => agent_run::set_status_comment(&p.pool, run_id, c.id as i64)
-                .await
-                .map_err(retryable)?,
-            Err(e) => return Err(retryable(e)),
-        }
-        run_token::revoke_for_run(&p.pool, run_id)
-            .await
-            .map_err(retryable)?;
-        agent_run::set_status(&p.pool, run_id, reason.as_str())
-            .await
-            .map_err(retryable)
+        super::cleanup::run(&self.platform, run_id, reason).await
     }
 }
 
@@ -370,12 +348,14 @@ async fn launch(
         // A fresh run token per launch: the agent proves its run with it (runner API, /mcp).
         let token = RunToken::generate();
         let expires_at = chrono::Utc::now() + p.config.stage_budget * 4;
-        run_token::insert(&p.pool, run_id, &token, expires_at).await.map_err(retryable)?;
+        let new = run_token::NewLaunchToken { run_id, token: &token, expires_at, attempt };
+        run_token::insert_for_attempt(&p.pool, &new).await.map_err(retryable)?;
         let mut agent = spec(run, prompt_text.to_owned());
         agent.attempt = attempt;
         agent.env = vec![
             ("CK8S_RUN_TOKEN".into(), token.expose().to_owned()),
             ("CK8S_PLATFORM_URL".into(), p.config.api_url.clone()),
+            ("CK8S_HEARTBEAT_SECS".into(), p.config.agent_heartbeat_every.as_secs().max(1).to_string()),
         ];
         if attempt > 0 {
             agent.env.push(("CK8S_RESUME_PROMPT".into(), RESUME_PROMPT.into()));
@@ -386,7 +366,7 @@ async fn launch(
             tokio::spawn(async move {
                 let code = exited.await;
                 let event = json!({ "kind": "exited", "code": code });
-                let key = format!("agent_exited:{attempt}");
+                let key = outcome::exit_signal_key(attempt);
                 if let Err(e) = client.signal(run_id, AGENT_EVENT, event, Some(&key)).await {
                     tracing::warn!(%run_id, error.message = %e, "could not signal the agent's exit; the probe will see it");
                 }
@@ -402,8 +382,9 @@ async fn launch(
 const RESUME_PROMPT: &str = "Your previous process stopped while you waited for the Owner's answer. \
 Ask the same question again with owner_feedback_request: the Owner's answer is ready for you. Then finish the task.";
 
-/// Waits for the agent to exit; the wait pauses the run's budget while the agent waits for the
-/// Owner. Without events, probes the agent every `agent_probe_every`. If the agent dies while an
+/// Waits for the agent to exit and returns its exit code and launch attempt; the wait pauses the
+/// run's budget while the agent waits for the Owner. Without events, probes the agent every
+/// `agent_probe_every` (see `outcome::probe`). If the agent dies while an
 /// Owner question of this run is open, the run keeps waiting (budget paused) and relaunches the
 /// agent once the question is answered (or expires): the agent resumes its codex thread.
 async fn await_agent(
@@ -412,7 +393,7 @@ async fn await_agent(
     run: &AgentRun,
     ws: &Workspace,
     prompt_text: &str,
-) -> Result<i32, WorkflowError> {
+) -> Result<(i32, u32), WorkflowError> {
     let mut pausing = false;
     let mut orphaned = false;
     let mut attempt = 0u32;
@@ -457,7 +438,7 @@ async fn await_agent(
             WaitOutcome::Deadline => {
                 let state: AgentState = ctx
                     .step(&format!("probe_agent_{round}"), |_| async {
-                        p.runtime.probe(ws).await.map_err(retryable)
+                        outcome::probe(p, ws, run.id, attempt).await
                     })
                     .await?;
                 match state {
@@ -480,7 +461,7 @@ async fn await_agent(
             .await?;
         match (exit, orphaned, question.as_deref()) {
             // A normal exit, with no question left open.
-            (Some(code), false, None) => return Ok(code),
+            (Some(code), false, None) => return Ok((code, attempt)),
             // Died while the Owner was asked: wait for the answer with the budget paused.
             (Some(_), false, Some("requested")) => {
                 tracing::warn!(run_id = %run.id, "agent died while waiting for the Owner; waiting for the answer to relaunch it");
@@ -509,67 +490,6 @@ async fn await_agent(
         }
     }
     unreachable!("the loop only ends by returning")
-}
-
-/// Labels after a successful stage: the trigger label goes, `state:in-review` comes, and a pull
-/// request gets `need:reviewer` (pre-review comes before the Owner's review). Returns the next
-/// steps computed from the labels as they are now.
-async fn finish_labels(
-    ctx: &WorkflowContext,
-    p: &Platform,
-    run: &AgentRun,
-    pull_request: Option<u64>,
-) -> Result<Vec<NextStep>, WorkflowError> {
-    let catalog = p.policy.catalog();
-    let repo = run.repository.as_str();
-    let waits = p.config.github_rate_limit_waits;
-    let trigger: Option<Trigger> = run
-        .trigger
-        .as_ref()
-        .and_then(|t| serde_json::from_value(serde_json::Value::String(t.clone())).ok());
-    let Some(issue) = run.issue_number.map(|n| n as u64) else {
-        return Ok(Vec::new());
-    };
-    let in_review = catalog.state(StateLabel::InReview).as_str().to_owned();
-    let trigger_label = trigger.map(|t| catalog.trigger(t).as_str().to_owned());
-    let issue_labels: Vec<String> = github_step::call(ctx, "label_issue", waits, || async {
-        if let Some(label) = &trigger_label {
-            p.github.remove_label(repo, issue, label).await?;
-        }
-        Ok(p.github
-            .add_labels(repo, issue, std::slice::from_ref(&in_review))
-            .await?)
-    })
-    .await?;
-    let mut pr_labels = None;
-    if let (Some(pr), Some(_)) = (pull_request, trigger) {
-        let reviewer = catalog.need(NeedLabel::Reviewer).as_str().to_owned();
-        pr_labels = Some(
-            github_step::call(ctx, "label_pull_request", waits, || async {
-                Ok(p.github
-                    .add_labels(repo, pr, std::slice::from_ref(&reviewer))
-                    .await?)
-            })
-            .await?,
-        );
-    }
-    let Some(trigger) = trigger else {
-        return Ok(Vec::new());
-    };
-    let parse =
-        |raw: &[String]| LabelSet::parse(raw.iter().map(String::as_str)).unwrap_or_default();
-    let issue_set = parse(&issue_labels);
-    let pr_set = pr_labels.as_deref().map(parse);
-    let finished = Finished {
-        run: RunKind::Stage(trigger),
-        profile: None,
-        issue: IssueNumber(issue),
-        issue_labels: &issue_set,
-        pull_request: pull_request
-            .zip(pr_set.as_ref())
-            .map(|(n, l)| (PullRequestNumber(n), l)),
-    };
-    Ok(next_steps(catalog, &finished))
 }
 
 /// Input of a delayed runtime release.

@@ -252,15 +252,106 @@ pub async fn list_active_for_thread(
     .map_err(db("agent_run::list_active_for_thread"))
 }
 
-/// Mirrors the run's status.
+/// Active discussion runs of an Issue.
+pub async fn list_active_discussions(
+    e: impl PgExecutor<'_>,
+    repository_id: Uuid,
+    issue: i64,
+) -> Result<Vec<Uuid>> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/agent_runs/list_active_discussions.sql"
+    ))
+    .bind(repository_id)
+    .bind(issue)
+    .fetch_all(e)
+    .await
+    .map_err(db("agent_run::list_active_discussions"))
+}
+
+/// Terminal statuses of an agent run.
+const TERMINAL: &[&str] = &["succeeded", "failed", "cancelled", "timed_out"];
+
+/// Mirrors the run's status; a run reaching a terminal status is counted in the metrics (once:
+/// writing the terminal status it already has counts nothing).
 pub async fn set_status(e: impl PgExecutor<'_>, id: Uuid, status: &str) -> Result<()> {
-    sqlx::query(include_str!("../../queries/agent_runs/set_status.sql"))
+    let row = sqlx::query(include_str!("../../queries/agent_runs/set_status.sql"))
+        .bind(id)
+        .bind(status)
+        .fetch_optional(e)
+        .await
+        .map_err(db("agent_run::set_status"))?;
+    if let Some(row) = row {
+        let previous: String = row.get("previous");
+        if TERMINAL.contains(&status) && !TERMINAL.contains(&previous.as_str()) {
+            let kind: String = row.get("kind");
+            let stage: Option<String> = row.get("stage");
+            let seconds: f64 = row.get("seconds");
+            crate::metrics::agent_run_finished(&kind, stage.as_deref(), status, seconds);
+        }
+    }
+    Ok(())
+}
+
+/// Writes a stage run's end from its cleanup: a terminal status and why it ended (`failure`).
+pub async fn set_ended(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    failure: Option<&str>,
+) -> Result<()> {
+    sqlx::query(include_str!("../../queries/agent_runs/set_ended.sql"))
+        .bind(id)
+        .bind(status)
+        .bind(failure)
+        .execute(e)
+        .await
+        .map_err(db("agent_run::set_ended"))?;
+    Ok(())
+}
+
+/// Whether [`insert`] failed because the run's repository or project is gone (unbound or deleted
+/// after routing loaded the binding), by the foreign keys' names.
+pub fn lost_its_binding(e: &crate::Error) -> bool {
+    matches!(
+        e.constraint(),
+        Some("agent_runs_repository_id_fkey" | "agent_runs_project_id_fkey")
+    )
+}
+
+/// Locks a stage run's row for the rest of the transaction (its workflow's status writes wait);
+/// its mirrored status, or none when there is no such run.
+pub async fn lock(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<String>> {
+    sqlx::query_scalar(include_str!("../../queries/agent_runs/lock.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("agent_run::lock"))
+}
+
+/// Locks every stage run of a project for the rest of the transaction, in id order (a project
+/// is deleted only after this, so no retry re-opens one of its runs meanwhile).
+pub async fn lock_for_project(e: impl PgExecutor<'_>, project_id: Uuid) -> Result<u64> {
+    let rows = sqlx::query(include_str!(
+        "../../queries/agent_runs/lock_for_project.sql"
+    ))
+    .bind(project_id)
+    .fetch_all(e)
+    .await
+    .map_err(db("agent_run::lock_for_project"))?;
+    Ok(rows.len() as u64)
+}
+
+/// A failed stage run whose engine run was re-opened is active again with `status` (`running`,
+/// or `pending` while it waits for a slot); whether it said `failed`. Call it under [`lock`],
+/// taken before the engine re-opened the run, so a quick second failure is written after it.
+pub async fn reopen(e: impl PgExecutor<'_>, id: Uuid, status: &str) -> Result<bool> {
+    let done = sqlx::query(include_str!("../../queries/agent_runs/reopen.sql"))
         .bind(id)
         .bind(status)
         .execute(e)
         .await
-        .map_err(db("agent_run::set_status"))?;
-    Ok(())
+        .map_err(db("agent_run::reopen"))?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Stores the status comment id.
@@ -273,6 +364,29 @@ pub async fn set_status_comment(e: impl PgExecutor<'_>, id: Uuid, comment_id: i6
     .execute(e)
     .await
     .map_err(db("agent_run::set_status_comment"))?;
+    Ok(())
+}
+
+/// Whether the run already left its :eyes: reaction on its thread.
+pub async fn pickup_reacted(e: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    let reacted: Option<bool> =
+        sqlx::query_scalar(include_str!("../../queries/agent_runs/pickup_reacted.sql"))
+            .bind(id)
+            .fetch_optional(e)
+            .await
+            .map_err(db("agent_run::pickup_reacted"))?;
+    Ok(reacted.unwrap_or(false))
+}
+
+/// Marks the run's :eyes: reaction as posted; the first mark stays.
+pub async fn set_pickup_reacted(e: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query(include_str!(
+        "../../queries/agent_runs/set_pickup_reacted.sql"
+    ))
+    .bind(id)
+    .execute(e)
+    .await
+    .map_err(db("agent_run::set_pickup_reacted"))?;
     Ok(())
 }
 

@@ -188,10 +188,17 @@ pub async fn latest(e: impl PgExecutor<'_>, lineage: &str) -> Result<Option<Snap
     }))
 }
 
-/// Records a runner heartbeat on its run; returns the run's status (none when the run is gone).
-pub async fn heartbeat(e: impl PgExecutor<'_>, run_id: Uuid) -> Result<Option<String>> {
+/// Records a runner heartbeat on its run and on the token it came with (`token_id`, one launch
+/// attempt), where the waiting stage run reads it; returns the run's status (none when the run is
+/// gone).
+pub async fn heartbeat(
+    e: impl PgExecutor<'_>,
+    run_id: Uuid,
+    token_id: i64,
+) -> Result<Option<String>> {
     sqlx::query_scalar(include_str!("../../queries/agent_sessions/heartbeat.sql"))
         .bind(run_id)
+        .bind(token_id)
         .fetch_optional(e)
         .await
         .map_err(db("agent_session::heartbeat"))

@@ -45,6 +45,14 @@ pub async fn binding(e: impl PgExecutor<'_>, full_name: &str) -> Result<Option<B
     }))
 }
 
+/// The ids of every bound repository.
+pub async fn list_repository_ids(e: impl PgExecutor<'_>) -> Result<Vec<Uuid>> {
+    sqlx::query_scalar(include_str!("../../queries/repositories/list_ids.sql"))
+        .fetch_all(e)
+        .await
+        .map_err(db("directory::list_repository_ids"))
+}
+
 /// A login's access in a project, and the member's learning-mode override.
 pub async fn access(
     e: impl PgExecutor<'_>,
@@ -712,4 +720,131 @@ pub async fn list_sealed_except(
             )
         })
         .collect())
+}
+
+/// Removes a user and their memberships, never the platform owner; the removed user, or none when
+/// there is no such user or it is the owner.
+pub async fn delete_user(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
+    let row = sqlx::query(include_str!("../../queries/users/delete.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::delete_user"))?;
+    Ok(row.as_ref().map(UserRow::from_row))
+}
+
+/// Locks a repository row for the rest of the transaction; whether it exists.
+pub async fn lock_repository(e: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    let row = sqlx::query(include_str!("../../queries/repositories/lock.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::lock_repository"))?;
+    Ok(row.is_some())
+}
+
+/// What keeps a repository bound (see `queries/repositories/get_live_work.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RepositoryWork {
+    /// Stage runs that reference it, live or finished.
+    pub runs: i64,
+    /// Accepted deliveries for it that are still being routed.
+    pub routing_deliveries: i64,
+}
+
+/// What keeps a repository bound, under [`lock_repository`] in the same transaction; none when
+/// there is no such repository.
+pub async fn get_repository_live_work(
+    e: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<RepositoryWork>> {
+    let row = sqlx::query(include_str!("../../queries/repositories/get_live_work.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::get_repository_live_work"))?;
+    Ok(row.map(|r| RepositoryWork {
+        runs: r.get("runs"),
+        routing_deliveries: r.get("routing_deliveries"),
+    }))
+}
+
+/// Unbinds a repository with its sealed token, after [`get_repository_live_work`] found nothing
+/// that needs it in the same transaction; the unbound row, or none when there is no such row.
+pub async fn delete_repository(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<RepositoryRow>> {
+    let row = sqlx::query(include_str!("../../queries/repositories/delete.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::delete_repository"))?;
+    Ok(row.as_ref().map(RepositoryRow::from_row))
+}
+
+/// Locks a project row against other settings changes (not against stage runs being inserted) for
+/// the rest of the transaction; whether it exists.
+pub async fn lock_project_for_change(e: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    let row = sqlx::query(include_str!("../../queries/projects/lock_for_change.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::lock_project_for_change"))?;
+    Ok(row.is_some())
+}
+
+/// Locks a user row against other audited changes of the user for the rest of the transaction;
+/// whether it exists.
+pub async fn lock_user(e: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    let row = sqlx::query(include_str!("../../queries/users/lock.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::lock_user"))?;
+    Ok(row.is_some())
+}
+
+/// Locks a project row for the rest of the transaction; whether it exists.
+pub async fn lock_project(e: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    let row = sqlx::query(include_str!("../../queries/projects/lock.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::lock_project"))?;
+    Ok(row.is_some())
+}
+
+/// What keeps a project from being deleted (see `queries/projects/get_live_work.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProjectWork {
+    /// Stage runs that have not ended.
+    pub live_runs: i64,
+    /// Finished stage runs whose kept runtime is not released yet.
+    pub pending_releases: i64,
+    /// Accepted deliveries for its repositories that are still being routed.
+    pub routing_deliveries: i64,
+}
+
+/// What keeps a project from being deleted, under [`lock_project`] and
+/// `agent_run::lock_for_project` in the same transaction.
+pub async fn get_project_live_work(e: impl PgExecutor<'_>, id: Uuid) -> Result<ProjectWork> {
+    let r = sqlx::query(include_str!("../../queries/projects/get_live_work.sql"))
+        .bind(id)
+        .fetch_one(e)
+        .await
+        .map_err(db("directory::get_project_live_work"))?;
+    Ok(ProjectWork {
+        live_runs: r.get("live_runs"),
+        pending_releases: r.get("pending_releases"),
+        routing_deliveries: r.get("routing_deliveries"),
+    })
+}
+
+/// Deletes a project with everything that belongs to it, after [`get_project_live_work`] found
+/// nothing live in the same transaction; the deleted row, or none when there is no such row.
+pub async fn delete_project(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProjectRow>> {
+    let row = sqlx::query(include_str!("../../queries/projects/delete.sql"))
+        .bind(id)
+        .fetch_optional(e)
+        .await
+        .map_err(db("directory::delete_project"))?;
+    Ok(row.as_ref().map(ProjectRow::from_row))
 }

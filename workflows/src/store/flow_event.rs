@@ -122,3 +122,26 @@ pub async fn list_audit(e: impl PgExecutor<'_>, p: &AuditParams<'_>) -> Result<V
         .map_err(db("flow_event::list_audit"))?;
     Ok(rows.iter().map(event_row).collect())
 }
+
+/// A project's audit log, newest first: the events of its stage runs (`p.run_id` narrows it to
+/// one of them).
+pub async fn list_audit_for_project(
+    e: impl PgExecutor<'_>,
+    project_id: Uuid,
+    p: &AuditParams<'_>,
+) -> Result<Vec<EventRow>> {
+    let rows = sqlx::query(include_str!(
+        "../../queries/flow_events/list_audit_for_project.sql"
+    ))
+    .bind(project_id)
+    .bind(p.run_id)
+    .bind(p.kind)
+    .bind(p.created_after)
+    .bind(p.created_before)
+    .bind(p.before_id)
+    .bind(p.limit)
+    .fetch_all(e)
+    .await
+    .map_err(db("flow_event::list_audit_for_project"))?;
+    Ok(rows.iter().map(event_row).collect())
+}

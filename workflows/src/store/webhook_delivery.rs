@@ -87,9 +87,9 @@ pub struct Outcome<'a> {
     pub agent_run_id: Option<Uuid>,
 }
 
-/// Records the outcome.
+/// Records the outcome; the first outcome of a delivery is counted in the metrics.
 pub async fn record_outcome(e: impl PgExecutor<'_>, o: &Outcome<'_>) -> Result<()> {
-    sqlx::query(include_str!(
+    let row = sqlx::query(include_str!(
         "../../queries/webhook_deliveries/record_outcome.sql"
     ))
     .bind(o.delivery_id)
@@ -97,8 +97,15 @@ pub async fn record_outcome(e: impl PgExecutor<'_>, o: &Outcome<'_>) -> Result<(
     .bind(o.reason)
     .bind(o.routing_run_id)
     .bind(o.agent_run_id)
-    .execute(e)
+    .fetch_optional(e)
     .await
     .map_err(db("webhook_delivery::record_outcome"))?;
+    if let Some(row) = row {
+        let previous: String = row.get("previous");
+        if previous == "accepted" {
+            let event: String = row.get("event");
+            crate::metrics::delivery_routed(&event, o.outcome);
+        }
+    }
     Ok(())
 }

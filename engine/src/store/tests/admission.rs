@@ -68,14 +68,8 @@ async fn a_cancel_that_waits_for_an_admission_finds_the_admitted_run_and_its_slo
     let c = claim(&pool).await;
     assert_eq!(c.run_id, holder);
     let mut finish_tx = pool.begin().await.unwrap();
-    task::lock_many(&mut *finish_tx, &[holder]).await.unwrap();
-    let done = task::complete_if_leased_many(&mut *finish_tx, &[completion(&c, "succeeded")])
-        .await
-        .unwrap();
-    let Completed::Finished(keys) = &done[0].1 else {
-        panic!("{done:?}")
-    };
-    run::release_slots(&mut *finish_tx, keys).await.unwrap();
+    let done = finish_on(&mut *finish_tx, &c, "succeeded").await.unwrap();
+    assert!(matches!(done, Completed::Finished(_)), "{done:?}");
     let cancelling = on_own_connection(&pool, move |mut conn| {
         async move {
             run::terminate(&mut *conn, queued, "cancelled", &json!({}))
@@ -247,4 +241,32 @@ async fn concurrent_starts_and_finishes_on_one_key_keep_exact_counts() {
     assert_eq!(finished, 40);
     assert_eq!(active(&pool, "shared").await, 0);
     assert!(task::check_slots(&pool).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn one_flush_finishing_two_runs_of_one_key_gives_back_both_slots() {
+    let pool = pool().await;
+    let first = keyed(&pool, &[("issue", 2)]).await;
+    let second = keyed(&pool, &[("issue", 2)]).await;
+    let waiting = keyed(&pool, &[("issue", 2)]).await;
+    assert_eq!(active(&pool, "issue").await, 2);
+    let claimed = claim_all(&pool, 10).await;
+    assert_eq!(claimed.len(), 2);
+    let done: Vec<_> = claimed.iter().map(|c| completion(c, "succeeded")).collect();
+    let done: Vec<_> = done.iter().collect();
+    let flushed = crate::store::flush::write(&pool, &[], &done).await.unwrap();
+    for id in [first, second] {
+        assert!(
+            flushed.completed.iter().any(|((run, _), outcome)| *run == id
+                && matches!(outcome, Completed::Finished(keys) if keys == &["issue".to_string()])),
+            "{flushed:?}"
+        );
+    }
+    // Two slots back, then one taken by the run that was waiting for it.
+    assert_eq!(active(&pool, "issue").await, 1);
+    assert_eq!(state(&pool, waiting).await.task.as_deref(), Some("ready"));
+    assert!(
+        task::check_slots(&pool).await.unwrap().is_empty(),
+        "no drift"
+    );
 }

@@ -28,7 +28,7 @@ async fn every_fenced_write_of_a_stale_attempt_is_refused() {
     let run_id = start_plain(&pool).await;
     let stale = claim(&pool).await;
     assert_eq!(
-        step::insert_if_leased_many(&pool, &[step_write(run_id, stale.epoch, 0)])
+        write_steps(&pool, &[step_write(run_id, stale.epoch, 0)])
             .await
             .unwrap()
             .len(),
@@ -40,7 +40,7 @@ async fn every_fenced_write_of_a_stale_attempt_is_refused() {
 
     // The stale attempt: step output, heartbeat, every release, wait, end, park, finish: all refused.
     assert!(
-        step::insert_if_leased_many(&pool, &[step_write(run_id, stale.epoch, 1)])
+        write_steps(&pool, &[step_write(run_id, stale.epoch, 1)])
             .await
             .unwrap()
             .is_empty()
@@ -114,7 +114,7 @@ async fn every_fenced_write_of_a_stale_attempt_is_refused() {
 
     // The fresh attempt goes on; the stale step 1 never landed.
     assert_eq!(
-        step::insert_if_leased_many(&pool, &[step_write(run_id, fresh.epoch, 1)])
+        write_steps(&pool, &[step_write(run_id, fresh.epoch, 1)])
             .await
             .unwrap()
             .len(),

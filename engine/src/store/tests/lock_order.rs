@@ -7,7 +7,7 @@ use futures::FutureExt;
 use serde_json::json;
 
 use super::*;
-use crate::store::{signal, step, task::Completed};
+use crate::store::{signal, task::Completed};
 
 #[tokio::test]
 async fn a_cancel_waits_for_the_task_row_so_a_finishing_flush_never_waits_for_the_run_row() {
@@ -22,7 +22,7 @@ async fn a_cancel_waits_for_the_task_row_so_a_finishing_flush_never_waits_for_th
     .await;
     let c = claim(&pool).await;
     let mut flush = pool.begin().await.unwrap();
-    task::lock_many(&mut *flush, &[run_id]).await.unwrap();
+    hold_task_rows(&mut *flush, &[run_id]).await;
     let cancelling = on_own_connection(&pool, move |mut conn| {
         async move {
             run::terminate(&mut *conn, run_id, "cancelled", &json!({}))
@@ -36,15 +36,12 @@ async fn a_cancel_waits_for_the_task_row_so_a_finishing_flush_never_waits_for_th
     // The completion updates the run row: nobody holds it, so this cannot wait.
     let done = tokio::time::timeout(
         Duration::from_secs(10),
-        task::complete_if_leased_many(&mut *flush, &[completion(&c, "succeeded")]),
+        finish_on(&mut *flush, &c, "succeeded"),
     )
     .await
     .expect("the completion does not wait for the run row")
     .expect("and no deadlock is detected");
-    let Completed::Finished(keys) = &done[0].1 else {
-        panic!("{done:?}")
-    };
-    run::release_slots(&mut *flush, keys).await.unwrap();
+    assert!(matches!(done, Completed::Finished(_)), "{done:?}");
     flush.commit().await.unwrap();
     assert_eq!(cancelling.result().await, "already_ended");
     assert_eq!(
@@ -59,7 +56,7 @@ async fn a_signal_waits_for_the_task_row_so_a_step_insert_never_waits_for_the_ru
     let run_id = start_plain(&pool).await;
     let c = claim(&pool).await;
     let mut flush = pool.begin().await.unwrap();
-    task::lock_many(&mut *flush, &[run_id]).await.unwrap();
+    hold_task_rows(&mut *flush, &[run_id]).await;
     let signalling = on_own_connection(&pool, move |mut conn| {
         async move {
             signal::send(&mut *conn, run_id, "go", &json!(1), None)
@@ -73,7 +70,7 @@ async fn a_signal_waits_for_the_task_row_so_a_step_insert_never_waits_for_the_ru
     // The step insert's foreign-key check takes a key-share lock on the run row.
     let inserted = tokio::time::timeout(
         Duration::from_secs(10),
-        step::insert_if_leased_many(&mut *flush, &[step_write(run_id, c.epoch, 0)]),
+        write_steps(&mut *flush, &[step_write(run_id, c.epoch, 0)]),
     )
     .await
     .expect("the insert does not wait for the run row")

@@ -77,6 +77,7 @@ pub(crate) async fn start(pool: &PgPool, spec: Spec) -> Uuid {
         concurrency_limits: &limits,
         budget_ms: spec.budget_ms,
         run_at: spec.run_at,
+        trace_parent: None,
     };
     run::start(pool, &new).await.unwrap().id
 }
@@ -212,20 +213,43 @@ pub(crate) fn completion(c: &Claimed, status: &'static str) -> Completion {
     }
 }
 
-/// Finishes a run the way the completer does: task rows, complete (run rows), release slots.
+/// Finishes a run the way the completer does (one flush: task row, run row, slots released).
 pub(crate) async fn finish(pool: &PgPool, c: &Claimed, status: &'static str) -> task::Completed {
-    let mut tx = pool.begin().await.unwrap();
-    task::lock_many(&mut *tx, &[c.run_id]).await.unwrap();
-    let mut done = task::complete_if_leased_many(&mut *tx, &[completion(c, status)])
-        .await
-        .unwrap();
-    assert_eq!(done.len(), 1);
-    let (_, outcome) = done.remove(0);
-    if let task::Completed::Finished(keys) = &outcome {
-        run::release_slots(&mut *tx, keys).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    outcome
+    finish_on(pool, c, status).await.unwrap()
+}
+
+/// Finishes a run with one completer flush on `e` (a transaction keeps its locks until commit).
+pub(crate) async fn finish_on(
+    e: impl sqlx::PgExecutor<'_>,
+    c: &Claimed,
+    status: &'static str,
+) -> crate::Result<task::Completed> {
+    let mut flushed = crate::store::flush::write(e, &[], &[&completion(c, status)]).await?;
+    assert_eq!(flushed.completed.len(), 1);
+    Ok(flushed
+        .completed
+        .remove(&(c.run_id, c.epoch))
+        .expect("the completion's outcome"))
+}
+
+/// Commits step outputs with one completer flush; returns the (run, epoch) of those accepted.
+pub(crate) async fn write_steps(
+    e: impl sqlx::PgExecutor<'_>,
+    steps: &[NewStep],
+) -> crate::Result<std::collections::HashSet<(Uuid, i64)>> {
+    let steps: Vec<&NewStep> = steps.iter().collect();
+    Ok(crate::store::flush::write(e, &steps, &[]).await?.accepted)
+}
+
+/// Locks task rows as a flush does first (run id order), to hold them in a test's transaction.
+pub(crate) async fn hold_task_rows(e: impl sqlx::PgExecutor<'_>, run_ids: &[Uuid]) {
+    sqlx::query(
+        "select run_id from workflow_tasks where run_id = any($1) order by run_id for update",
+    )
+    .bind(run_ids)
+    .fetch_all(e)
+    .await
+    .unwrap();
 }
 
 /// An operation running on a connection of its own, started by [`on_own_connection`].

@@ -158,7 +158,7 @@ async fn a_failed_run_is_reopened_from_its_failed_step_keeping_the_earlier_journ
     let c = claim(&pool).await;
     let mut failed = step_write(run_id, c.epoch, 1);
     failed.record.status = StepStatus::Failed;
-    step::insert_if_leased_many(&pool, &[step_write(run_id, c.epoch, 0), failed])
+    write_steps(&pool, &[step_write(run_id, c.epoch, 0), failed])
         .await
         .unwrap();
     assert_eq!(

@@ -4,12 +4,12 @@
 use serde_json::json;
 
 use super::*;
-use crate::store::{flow_event, signal, step};
+use crate::store::{flow_event, signal};
 
 async fn finished_run(pool: &PgPool) -> Uuid {
     let run_id = start_plain(pool).await;
     let c = claim(pool).await;
-    step::insert_if_leased_many(pool, &[step_write(run_id, c.epoch, 0)])
+    write_steps(pool, &[step_write(run_id, c.epoch, 0)])
         .await
         .unwrap();
     signal::send(pool, run_id, "x", &json!(1), None)

@@ -105,7 +105,7 @@ async fn step_progress_resets_the_crash_count() {
     let run_id = start_plain(&pool).await;
     for seq in 0..6 {
         let c = claim(&pool).await;
-        crate::store::step::insert_if_leased_many(&pool, &[step_write(run_id, c.epoch, seq)])
+        crate::store::tests::write_steps(&pool, &[step_write(run_id, c.epoch, seq)])
             .await
             .unwrap();
         expire(&pool, run_id).await;

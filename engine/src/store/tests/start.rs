@@ -18,6 +18,7 @@ fn new<'a>(input: &'a serde_json::Value, kind: &'a str, key: &'a str) -> run::Ne
         concurrency_limits: &[],
         budget_ms: None,
         run_at: None,
+        trace_parent: None,
     }
 }
 
@@ -114,4 +115,31 @@ async fn a_blocked_run_starts_its_clock_at_admission() {
             .unwrap();
     assert!(clock.is_some());
     assert_eq!(event_kinds(&pool, queued).await, ["admitted"]);
+}
+
+#[tokio::test]
+async fn a_runs_trace_parent_is_stored_at_start_and_returned_with_every_claim() {
+    let pool = pool().await;
+    let input = json!({});
+    let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let traced = run::NewRun {
+        trace_parent: Some(parent.into()),
+        idempotency_key: None,
+        ..new(&input, "k", "")
+    };
+    let started = run::start(&pool, &traced).await.unwrap();
+    let c = claim(&pool).await;
+    assert_eq!(c.run_id, started.id);
+    assert_eq!(c.trace_parent.as_deref(), Some(parent));
+    // A rescued or handed-back attempt is claimed again with the same parent: the lease ends here.
+    sqlx::query(
+        "update workflow_tasks set state = 'ready', epoch = null, worker = null where run_id = $1",
+    )
+    .bind(started.id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let again = claim(&pool).await;
+    assert!(again.epoch > c.epoch);
+    assert_eq!(again.trace_parent.as_deref(), Some(parent));
 }

@@ -438,3 +438,39 @@ async fn a_later_end_reason_never_replaces_an_earlier_one() {
         st("cancelled", Some("cancelled"), None, true)
     );
 }
+
+#[tokio::test]
+async fn a_flush_that_waited_for_a_committing_cancel_reports_the_cancel_not_an_overdue_run() {
+    let pool = pool().await;
+    let run_id = start_plain(&pool).await;
+    let c = claim(&pool).await;
+    // The cancel holds the run's task row (and has set its end reason) until it commits.
+    let mut cancelling = pool.begin().await.unwrap();
+    assert_eq!(
+        run::terminate(&mut *cancelling, run_id, "cancelled", &json!({}))
+            .await
+            .unwrap(),
+        "terminating"
+    );
+    let completion = completion(&c, "succeeded");
+    let flushing = on_own_connection(&pool, move |mut conn| {
+        async move {
+            crate::store::flush::write(&mut *conn, &[], &[&completion])
+                .await
+                .unwrap()
+                .completed
+        }
+        .boxed()
+    })
+    .await;
+    // The flush's statement started (its snapshot predates the cancel) and waits for the task row.
+    flushing.blocked(&pool).await;
+    cancelling.commit().await.unwrap();
+    let completed = flushing.result().await;
+    assert_eq!(
+        completed.get(&(run_id, c.epoch)),
+        Some(&Completed::Ending("cancelled".into())),
+        "the end reason as committed when the flush got the row, not as of its snapshot"
+    );
+    assert_eq!(state(&pool, run_id).await.task.as_deref(), Some("leased"));
+}

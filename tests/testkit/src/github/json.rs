@@ -71,7 +71,9 @@ pub(super) fn label(base: &str, repo: &str, label: &RepoLabel) -> Value {
     })
 }
 
-fn repository(base: &str, repo: &str) -> Value {
+/// A repository object (`full-repository`, the fields octocrab needs); `clone_url` only when a
+/// test set one (so the platform checks out only repositories a git server holds).
+pub(super) fn repository(base: &str, repo: &str) -> Value {
     let (owner, name) = repo.split_once('/').unwrap_or((repo, repo));
     json!({
         "id": user_id(repo),

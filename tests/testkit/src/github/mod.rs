@@ -2,10 +2,13 @@
 //!
 //! Driven by the platform's real octocrab-based client, it checks what the client sends
 //! (method, path, body, which token) and answers with GitHub's JSON shapes, status codes and
-//! rate-limit headers, including injected failures ([`Fault`]).
+//! rate-limit headers, including injected failures ([`Fault`]). Repositories hold files (one tree
+//! per repository with blob shas, and the blobs), read through the Git database API.
 
+mod files;
 mod gate;
 mod json;
+mod pulls;
 mod route;
 mod server;
 mod state;

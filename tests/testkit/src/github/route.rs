@@ -11,8 +11,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::files;
 use super::gate::{self, login};
 use super::json;
+use super::pulls;
 use super::server::{Auth, Shared};
 use super::state;
 
@@ -38,8 +40,23 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/repos/{owner}/{repo}/issues/comments/{id}",
             get(get_comment).patch(update_comment),
         )
-        .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
+        .route("/repos/{owner}/{repo}", get(pulls::get_repo))
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(list_pulls).post(pulls::create_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(get_pull).patch(pulls::update_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/trees/{*git_ref}",
+            get(files::get_tree),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/blobs/{sha}",
+            get(files::get_blob),
+        )
         .fallback(|| async { reply(StatusCode::NOT_FOUND, json::error("Not Found")) })
         .layer(middleware::from_fn_with_state(shared.clone(), gate::gate))
         .with_state(shared)

@@ -144,6 +144,11 @@ impl FakeGitHub {
         state.add_labels(repo, number, &owned(labels));
     }
 
+    /// Adds labels to an Issue or pull request, as a person adding them on GitHub would.
+    pub fn add_labels(&self, repo: &str, number: u64, labels: &[&str]) {
+        self.shared.lock().add_labels(repo, number, &owned(labels));
+    }
+
     /// Adds (or replaces) an open pull request into `main` by [`HUMAN_LOGIN`].
     pub fn add_pull_request(
         &self,
@@ -183,6 +188,15 @@ impl FakeGitHub {
             .map(|comment| comment.id)
     }
 
+    /// Reacts as `user` directly in the state (as GitHub does, a second identical reaction of the
+    /// same user is the first one); the reaction's id, `None` when the thread is unknown.
+    pub fn add_reaction(&self, repo: &str, number: u64, user: &str, content: &str) -> Option<u64> {
+        let mut state = self.shared.lock();
+        state
+            .add_reaction(repo, number, user, content)
+            .map(|(reaction, _)| reaction.id)
+    }
+
     /// The comments of a thread as `(id, body)`, oldest first.
     pub fn comments(&self, repo: &str, number: u64) -> Vec<(u64, String)> {
         let comments = self.shared.lock().comments_of(repo, number);
@@ -202,6 +216,61 @@ impl FakeGitHub {
     pub fn reactions(&self, repo: &str, number: u64) -> Vec<(String, String)> {
         let reactions = self.shared.lock().reactions_of(repo, number);
         reactions.into_iter().map(|r| (r.user, r.content)).collect()
+    }
+
+    /// Adds or replaces a file of `repo`'s default branch; returns its blob sha.
+    pub fn put_file(&self, repo: &str, path: &str, content: &str) -> String {
+        self.shared.lock().files.put(repo, path, content.as_bytes())
+    }
+
+    /// Removes a file; false when it was not there.
+    pub fn remove_file(&self, repo: &str, path: &str) -> bool {
+        self.shared.lock().files.remove(repo, path)
+    }
+
+    /// Moves a file (same blob, new path); false when it was not there.
+    pub fn rename_file(&self, repo: &str, from: &str, to: &str) -> bool {
+        self.shared.lock().files.rename(repo, from, to)
+    }
+
+    /// Makes `repo`'s tree listing say it was truncated, as GitHub does for very large trees.
+    pub fn truncate_tree(&self, repo: &str, truncated: bool) {
+        self.shared.lock().files.set_truncated(repo, truncated);
+    }
+
+    /// Makes `GET /repos/{repo}` answer this `clone_url` (e.g. a [`GitServer`](crate::git::GitServer)'s).
+    pub fn set_clone_url(&self, repo: &str, url: &str) {
+        self.shared
+            .lock()
+            .clone_urls
+            .insert(repo.to_lowercase(), url.to_owned());
+    }
+
+    /// Tells the fake where a branch points, for the `head.sha` of pull requests opened on it.
+    pub fn set_branch_head(&self, repo: &str, branch: &str, sha: &str) {
+        self.shared
+            .lock()
+            .heads
+            .insert((repo.to_lowercase(), branch.to_owned()), sha.to_owned());
+    }
+
+    /// The pull requests of `repo` as `(number, title, body, head_ref, open, author)`, by number.
+    pub fn pull_requests(&self, repo: &str) -> Vec<(u64, String, String, String, bool, String)> {
+        let state = self.shared.lock();
+        state
+            .threads(repo)
+            .filter_map(|t| {
+                let refs = t.pull.as_ref()?;
+                Some((
+                    t.number,
+                    t.title.clone(),
+                    t.body.clone().unwrap_or_default(),
+                    refs.head_ref.clone(),
+                    t.open,
+                    t.author.clone(),
+                ))
+            })
+            .collect()
     }
 
     /// Every request received so far, in order.

@@ -1,4 +1,5 @@
-//! The fake's in-memory GitHub: threads, comments, reactions, labels, recorded requests, armed faults.
+//! The fake's in-memory GitHub: threads, comments, reactions, labels, repository files, recorded
+//! requests, armed faults.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -77,6 +78,12 @@ pub(super) struct State {
     repo_labels: BTreeMap<(String, String), RepoLabel>,
     requests: Vec<RecordedRequest>,
     faults: Vec<ArmedFault>,
+    /// Repository files: trees and blobs.
+    pub(super) files: super::files::Files,
+    /// Clone URLs by lowercase `owner/name`, as a test set them.
+    pub(super) clone_urls: BTreeMap<String, String>,
+    /// Branch heads a test announced (lowercase repository, branch), for new pull requests.
+    pub(super) heads: BTreeMap<(String, String), String>,
 }
 
 impl State {

@@ -1,7 +1,8 @@
 //! The one authorization function of the staff API. Every handler states what it needs
 //! ([`Need`]) and calls [`authorize`]; nothing else decides who may do what.
 //!
-//! Platform roles: `owner` (one) and `admin` may do everything, in every project.
+//! Platform roles: `owner` (one) and `admin` may do everything, in every project, except what
+//! only the owner does: grant, revoke or remove a platform admin.
 //! Project roles, each including the one before: `read` (see the project, its runs, approvals and
 //! next-step previews), `read_write` (cancel and retry runs, execute next steps), `admin` (manage
 //! the project's settings, members and repositories, decide approvals).
@@ -19,6 +20,8 @@ pub enum Need {
     Signed,
     /// A platform owner or admin.
     PlatformAdmin,
+    /// The platform owner (platform admins are granted, revoked and removed only by the owner).
+    PlatformOwner,
     /// At least this role in this project (platform owners and admins have every role).
     Project(Uuid, ProjectRole),
 }
@@ -54,6 +57,7 @@ pub fn authorize(user: &StaffUser, need: Need) -> Result<(), ApiError> {
             user.platform,
             Some(PlatformRole::Owner | PlatformRole::Admin)
         ),
+        Need::PlatformOwner => user.platform == Some(PlatformRole::Owner),
         Need::Project(project, role) => {
             project_role(user, project).is_some_and(|r| rank(r) >= rank(role))
         }
@@ -64,6 +68,7 @@ pub fn authorize(user: &StaffUser, need: Need) -> Result<(), ApiError> {
     Err(ApiError::Forbidden(match need {
         Need::Signed => "a registered user is required".into(),
         Need::PlatformAdmin => "this needs a platform owner or admin".into(),
+        Need::PlatformOwner => "this needs the platform owner".into(),
         Need::Project(_, role) => {
             format!("this needs the project role {} or higher", role_name(role))
         }
@@ -104,32 +109,32 @@ mod tests {
             (
                 None,
                 Some(ProjectRole::Read),
-                "rw-: signed yes, admin no, read yes, rw no, padmin no, other no",
+                "rw-: signed yes, admin no, owner no, read yes, rw no, padmin no, other no",
             ),
             (
                 None,
                 Some(ProjectRole::ReadWrite),
-                "signed yes, admin no, read yes, rw yes, padmin no, other no",
+                "signed yes, admin no, owner no, read yes, rw yes, padmin no, other no",
             ),
             (
                 None,
                 Some(ProjectRole::Admin),
-                "signed yes, admin no, read yes, rw yes, padmin yes, other no",
+                "signed yes, admin no, owner no, read yes, rw yes, padmin yes, other no",
             ),
             (
                 Some(PlatformRole::Admin),
                 None,
-                "signed yes, admin yes, read yes, rw yes, padmin yes, other yes",
+                "signed yes, admin yes, owner no, read yes, rw yes, padmin yes, other yes",
             ),
             (
                 Some(PlatformRole::Owner),
                 None,
-                "signed yes, admin yes, read yes, rw yes, padmin yes, other yes",
+                "signed yes, admin yes, owner yes, read yes, rw yes, padmin yes, other yes",
             ),
             (
                 None,
                 None,
-                "signed yes, admin no, read no, rw no, padmin no, other no",
+                "signed yes, admin no, owner no, read no, rw no, padmin no, other no",
             ),
         ];
         for (platform, role, expected) in table {
@@ -142,9 +147,10 @@ mod tests {
                 }
             };
             let got = format!(
-                "signed {}, admin {}, read {}, rw {}, padmin {}, other {}",
+                "signed {}, admin {}, owner {}, read {}, rw {}, padmin {}, other {}",
                 yes(Need::Signed),
                 yes(Need::PlatformAdmin),
+                yes(Need::PlatformOwner),
                 yes(Need::Project(p, ProjectRole::Read)),
                 yes(Need::Project(p, ProjectRole::ReadWrite)),
                 yes(Need::Project(p, ProjectRole::Admin)),

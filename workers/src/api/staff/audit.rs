@@ -1,22 +1,31 @@
-//! The audit log: flow events newest first, filtered by run, kind and time (platform admins).
+//! The audit log: flow events newest first, filtered by run, kind and time; the whole platform's
+//! for platform admins, a project's (the events of its runs) for its admins.
 
 use axum::{Json, Router, extract::State, routing::get};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
-use workflows::store::flow_event::{self, AuditParams};
+use workflows::{
+    policy::ProjectRole,
+    store::flow_event::{self, AuditParams, EventRow},
+};
 
 use super::{
     access::{Need, authorize},
     auth::StaffUser,
-    extract::Params,
+    extract::{Params, PathOf},
     page, wire,
 };
 use crate::api::{ApiError, AppState};
 
-/// The audit route.
+/// The audit routes.
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/staff/audit-events", get(list_audit_events))
+    Router::new()
+        .route("/api/v1/staff/audit-events", get(list_audit_events))
+        .route(
+            "/api/v1/staff/projects/{project}/audit-events",
+            get(list_project_audit_events),
+        )
 }
 
 /// The audit query.
@@ -30,27 +39,23 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-async fn list_audit_events(
-    State(state): State<AppState>,
-    user: StaffUser,
-    Params(q): Params<AuditQuery>,
-) -> Result<Json<wire::AuditPage>, ApiError> {
-    authorize(&user, Need::PlatformAdmin)?;
-    let limit = page::limit(q.limit);
-    let params = AuditParams {
-        run_id: q.run_id,
-        kind: q.kind.as_deref(),
-        created_after: q.created_after,
-        created_before: q.created_before,
-        before_id: page::decode_id(q.cursor.as_deref())?,
-        limit: limit + 1,
-    };
-    let target = state.staff.reads.for_inspection(user.id).await;
-    let rows = flow_event::list_audit(&target.pool, &params)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+impl AuditQuery {
+    /// The store's filters, fetching one row more than the page to know whether more follow.
+    fn params(&self) -> Result<AuditParams<'_>, ApiError> {
+        Ok(AuditParams {
+            run_id: self.run_id,
+            kind: self.kind.as_deref(),
+            created_after: self.created_after,
+            created_before: self.created_before,
+            before_id: page::decode_id(self.cursor.as_deref())?,
+            limit: page::limit(self.limit) + 1,
+        })
+    }
+}
+
+fn audit_page(rows: Vec<EventRow>, limit: i64) -> wire::AuditPage {
     let (rows, more) = page::split(rows, limit);
-    Ok(Json(wire::AuditPage {
+    wire::AuditPage {
         next_cursor: more
             .then(|| rows.last().map(|r| page::encode_id(r.id)))
             .flatten(),
@@ -69,5 +74,34 @@ async fn list_audit_events(
                 created_at: r.created_at,
             })
             .collect(),
-    }))
+    }
+}
+
+async fn list_audit_events(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Params(q): Params<AuditQuery>,
+) -> Result<Json<wire::AuditPage>, ApiError> {
+    authorize(&user, Need::PlatformAdmin)?;
+    let params = q.params()?;
+    let target = state.staff.reads.for_inspection(user.id).await;
+    let rows = flow_event::list_audit(&target.pool, &params)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(audit_page(rows, page::limit(q.limit))))
+}
+
+async fn list_project_audit_events(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf(slug): PathOf<String>,
+    Params(q): Params<AuditQuery>,
+) -> Result<Json<wire::AuditPage>, ApiError> {
+    let project = super::directory::project_for(&state, &user, &slug, ProjectRole::Admin).await?;
+    let params = q.params()?;
+    let target = state.staff.reads.for_inspection(user.id).await;
+    let rows = flow_event::list_audit_for_project(&target.pool, project.id, &params)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(audit_page(rows, page::limit(q.limit))))
 }

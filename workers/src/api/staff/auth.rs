@@ -60,6 +60,16 @@ impl StaffUser {
     }
 }
 
+impl StaffUser {
+    /// The caller as the audit events of their administrative changes name them.
+    pub fn actor(&self) -> workflows::directory::Actor<'_> {
+        workflows::directory::Actor::Staff {
+            id: self.id,
+            login: self.github_login.as_deref(),
+        }
+    }
+}
+
 fn internal(e: impl Into<anyhow::Error>) -> ApiError {
     ApiError::Internal(e.into())
 }

@@ -1,18 +1,19 @@
 //! Administration: the caller (`/me`), users, projects, members and repositories. Thin handlers
-//! over `workflows::directory`, the same service `codex-k8s admin` uses.
+//! over `workflows::directory`, the same service `codex-k8s admin` uses; every write is audited
+//! there, in its own transaction, naming the caller as its actor.
 
 use axum::{
     Json, Router,
     extract::State,
     http::StatusCode,
-    routing::{get, patch, put},
+    routing::{delete, get, patch, put},
 };
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 use workflows::{
     directory::{self as dir, DirectoryError, Email, Login, Platform, RepoName, Slug},
-    policy::{PlatformRole, ProjectRole},
+    policy::ProjectRole,
     store::directory::{ProjectRow, RepositoryRow, UpdateProjectParams, UserRow},
     vault::Plain,
 };
@@ -30,14 +31,19 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/staff/me", get(me))
         .route("/api/v1/staff/users", get(list_users).post(create_user))
-        .route("/api/v1/staff/users/{user_id}", patch(update_user))
+        .route(
+            "/api/v1/staff/users/{user_id}",
+            patch(update_user).delete(delete_user),
+        )
         .route(
             "/api/v1/staff/projects",
             get(list_projects).post(create_project),
         )
         .route(
             "/api/v1/staff/projects/{project}",
-            get(get_project).patch(update_project),
+            get(get_project)
+                .patch(update_project)
+                .delete(delete_project),
         )
         .route(
             "/api/v1/staff/projects/{project}/members",
@@ -50,6 +56,10 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/api/v1/staff/projects/{project}/repositories",
             get(list_repositories).post(bind_repository),
+        )
+        .route(
+            "/api/v1/staff/repositories/{repository_id}",
+            delete(unbind_repository),
         )
         .route(
             "/api/v1/staff/repositories/{repository_id}/token",
@@ -238,7 +248,14 @@ async fn create_user(
         Some(wire::UserCreatePlatformRole::Admin) => Platform::Admin,
         _ => Platform::None,
     };
-    let row = dir::add_user(state.client.pool(), &email, login.as_ref(), platform).await?;
+    let row = dir::add_user(
+        state.client.pool(),
+        &email,
+        login.as_ref(),
+        platform,
+        user.actor(),
+    )
+    .await?;
     state.staff.reads.note_write(user.id).await;
     Ok((StatusCode::CREATED, Json(user_view(&row))))
 }
@@ -261,10 +278,9 @@ async fn update_user(
             message: "the platform owner's role is not changed through the API".into(),
         });
     }
-    if body.platform_role.is_some() && user.platform != Some(PlatformRole::Owner) {
-        return Err(ApiError::Forbidden(
-            "only the platform owner grants or revokes platform admin".into(),
-        ));
+    if body.platform_role.is_some() {
+        // Only the owner grants or revokes platform admin.
+        authorize(&user, Need::PlatformOwner)?;
     }
     let admin = body
         .platform_role
@@ -283,10 +299,31 @@ async fn update_user(
         admin,
         login.as_ref(),
         learning,
+        user.actor(),
     )
     .await?;
     state.staff.reads.note_write(user.id).await;
     Ok(Json(user_view(&row)))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf(user_id): PathOf<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&user, Need::PlatformAdmin)?;
+    let target = workflows::store::directory::get_user(state.client.pool(), user_id)
+        .await
+        .map_err(internal)?
+        .ok_or(ApiError::NotFound("user"))?;
+    if target.is_platform_admin && !target.is_platform_owner {
+        // Only the owner removes a platform admin, as only the owner revokes one (the owner
+        // is never removed: the service answers `owner-not-removable`).
+        authorize(&user, Need::PlatformOwner)?;
+    }
+    dir::remove_user(state.client.pool(), user_id, user.actor()).await?;
+    state.staff.reads.note_write(user.id).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_projects(
@@ -328,7 +365,7 @@ async fn create_project(
         learning_mode_default: body.learning_mode_default,
         max_active_runs: i32::try_from(body.max_active_runs.get()).unwrap_or(i32::MAX),
     };
-    let row = dir::add_project(state.client.pool(), &slug, &settings).await?;
+    let row = dir::add_project(state.client.pool(), &slug, &settings, user.actor()).await?;
     state.staff.reads.note_write(user.id).await;
     Ok((StatusCode::CREATED, Json(project_view(&row))))
 }
@@ -361,9 +398,22 @@ async fn update_project(
             .max_active_runs
             .map(|n| i32::try_from(n.get()).unwrap_or(i32::MAX)),
     };
-    let row = dir::update_project(state.client.pool(), project.id, &change).await?;
+    let row = dir::update_project(state.client.pool(), project.id, &change, user.actor()).await?;
     state.staff.reads.note_write(user.id).await;
     Ok(Json(project_view(&row)))
+}
+
+async fn delete_project(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf(slug): PathOf<String>,
+) -> Result<StatusCode, ApiError> {
+    let project = project_for(&state, &user, &slug, ProjectRole::Read).await?;
+    // Creating and deleting projects is the platform's business, not a project admin's.
+    authorize(&user, Need::PlatformAdmin)?;
+    dir::delete_project(state.client.pool(), project.id, user.actor()).await?;
+    state.staff.reads.note_write(user.id).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_members(
@@ -416,15 +466,16 @@ async fn set_member(
     let learning = raw
         .get("learning_mode_override")
         .map(|_| body.learning_mode_override);
-    dir::set_member(state.client.pool(), project.id, user_id, role, learning).await?;
+    let member = dir::set_member(
+        state.client.pool(),
+        &project,
+        user_id,
+        role,
+        learning,
+        user.actor(),
+    )
+    .await?;
     state.staff.reads.note_write(user.id).await;
-    let member =
-        workflows::store::directory::list_members(state.client.pool(), project.id, None, 10_000)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .find(|m| m.user_id == user_id)
-            .ok_or(ApiError::NotFound("member"))?;
     Ok(Json(wire::Member {
         user_id,
         email: member.email,
@@ -440,16 +491,9 @@ async fn remove_member(
     PathOf((slug, user_id)): PathOf<(String, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
     let project = project_for(&state, &user, &slug, ProjectRole::Admin).await?;
-    let removed =
-        workflows::store::directory::delete_member(state.client.pool(), project.id, user_id)
-            .await
-            .map_err(internal)?;
+    dir::remove_member(state.client.pool(), &project, user_id, user.actor()).await?;
     state.staff.reads.note_write(user.id).await;
-    if removed {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("member"))
-    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_repositories(
@@ -493,10 +537,11 @@ async fn bind_repository(
     let row = dir::bind_repository(
         state.client.pool(),
         state.staff.vault.as_ref(),
-        project.id,
+        &project,
         &name,
         &body.default_branch,
         token.as_ref(),
+        user.actor(),
     )
     .await?;
     state.staff.reads.note_write(user.id).await;
@@ -506,6 +551,35 @@ async fn bind_repository(
     ))
 }
 
+/// A repository the caller may see, with at least `role` in its project; an invisible one is a 404.
+async fn repository_for(
+    state: &AppState,
+    user: &StaffUser,
+    repository_id: Uuid,
+    role: ProjectRole,
+) -> Result<RepositoryRow, ApiError> {
+    let repo = workflows::store::directory::get_repository(state.client.pool(), repository_id)
+        .await
+        .map_err(internal)?
+        .ok_or(ApiError::NotFound("repository"))?;
+    if authorize(user, Need::Project(repo.project_id, ProjectRole::Read)).is_err() {
+        return Err(ApiError::NotFound("repository"));
+    }
+    authorize(user, Need::Project(repo.project_id, role))?;
+    Ok(repo)
+}
+
+async fn unbind_repository(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf(repository_id): PathOf<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    repository_for(&state, &user, repository_id, ProjectRole::Admin).await?;
+    dir::unbind_repository(state.client.pool(), repository_id, user.actor()).await?;
+    state.staff.reads.note_write(user.id).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn set_token(
     State(state): State<AppState>,
     user: StaffUser,
@@ -513,17 +587,16 @@ async fn set_token(
     Body(body): Body<wire::RepositoryToken>,
 ) -> Result<Json<wire::Repository>, ApiError> {
     let pool = state.client.pool();
-    let repo = workflows::store::directory::get_repository(pool, repository_id)
-        .await
-        .map_err(internal)?
-        .ok_or(ApiError::NotFound("repository"))?;
-    if authorize(&user, Need::Project(repo.project_id, ProjectRole::Read)).is_err() {
-        return Err(ApiError::NotFound("repository"));
-    }
-    authorize(&user, Need::Project(repo.project_id, ProjectRole::Admin))?;
+    repository_for(&state, &user, repository_id, ProjectRole::Admin).await?;
     let token = Plain::new(body.token.as_str());
-    let row =
-        dir::set_repository_token(pool, state.staff.vault.as_ref(), repository_id, &token).await?;
+    let row = dir::set_repository_token(
+        pool,
+        state.staff.vault.as_ref(),
+        repository_id,
+        &token,
+        user.actor(),
+    )
+    .await?;
     state.staff.reads.note_write(user.id).await;
     let slug = slug_of(pool, row.project_id).await?;
     Ok(Json(repository_view(&row, &slug)))

@@ -1,8 +1,14 @@
 //! Prompt templates: the repo seed and the versioned DB overrides of each role × kind × locale
-//! (system-wide or per project), a new version, and the effective template a project's run would
-//! use through the locale chain. Thin handlers over `workflows::prompt::store`.
+//! (system-wide or per project), a new version, activating an earlier one (a rollback), retiring
+//! the override (back to the next source), and the effective template a project's run would use
+//! through the locale chain. Thin handlers over `workflows::prompt::store`, which audits each write.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 use serde::Deserialize;
 use workflows::{
     policy::{Login, ProjectRole, Role},
@@ -29,6 +35,14 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/api/v1/staff/prompt-templates/{role}/{kind}/{locale}",
             get(get_prompt_template).post(create_version),
+        )
+        .route(
+            "/api/v1/staff/prompt-templates/{role}/{kind}/{locale}/activate",
+            post(activate_version),
+        )
+        .route(
+            "/api/v1/staff/prompt-templates/{role}/{kind}/{locale}/retire",
+            post(retire_override),
         )
 }
 
@@ -121,6 +135,46 @@ fn version_view(v: &Version) -> wire::PromptVersion {
     }
 }
 
+/// The key named by the path, in `scope`.
+fn key_of(scope: Scope, role: &str, kind: &str, locale: &str) -> Result<Key, ApiError> {
+    Ok(Key {
+        scope,
+        role: parse("role", role)?,
+        kind: parse("kind", kind)?,
+        locale: parse("locale", locale)?,
+    })
+}
+
+/// The caller's GitHub login, which every template write records.
+fn author(user: &StaffUser) -> Result<Login, ApiError> {
+    user.github_login
+        .as_deref()
+        .and_then(|l| Login::parse(l).ok())
+        .ok_or_else(|| ApiError::Invalid {
+            code: "no-github-login",
+            message: "template versions record your GitHub login: log in with GitHub once, or ask an admin to set it".into(),
+        })
+}
+
+/// One key's template view: its seed and every version.
+async fn template_view(
+    state: &AppState,
+    key: &Key,
+    project: Option<ProjectRow>,
+) -> Result<wire::PromptTemplate, ApiError> {
+    let versions = store::list_versions(state.client.pool(), key)
+        .await
+        .map_err(prompt_error)?;
+    Ok(wire::PromptTemplate {
+        role: role_name(key.role),
+        kind: key.kind.as_str().to_owned(),
+        locale: key.locale.as_str().to_owned(),
+        scope: project.map_or_else(|| "system".to_owned(), |p| p.slug),
+        seed: prompt::seed(key.locale, key.role, key.kind).map(str::to_owned),
+        versions: versions.iter().map(version_view).collect(),
+    })
+}
+
 /// `?project=&cursor=&limit=`.
 #[derive(Debug, Deserialize)]
 struct ListQuery {
@@ -204,23 +258,8 @@ async fn get_prompt_template(
     Params(q): Params<ScopeQuery>,
 ) -> Result<Json<wire::PromptTemplate>, ApiError> {
     let (scope, project) = scope_for(&state, &user, q.project.as_deref(), false).await?;
-    let key = Key {
-        scope,
-        role: parse("role", &role)?,
-        kind: parse("kind", &kind)?,
-        locale: parse("locale", &locale)?,
-    };
-    let versions = store::list_versions(state.client.pool(), &key)
-        .await
-        .map_err(prompt_error)?;
-    Ok(Json(wire::PromptTemplate {
-        role,
-        kind,
-        locale,
-        scope: project.map_or_else(|| "system".to_owned(), |p| p.slug),
-        seed: prompt::seed(key.locale, key.role, key.kind).map(str::to_owned),
-        versions: versions.iter().map(version_view).collect(),
-    }))
+    let key = key_of(scope, &role, &kind, &locale)?;
+    Ok(Json(template_view(&state, &key, project).await?))
 }
 
 async fn create_version(
@@ -231,26 +270,9 @@ async fn create_version(
     Body(body): Body<wire::PromptVersionCreate>,
 ) -> Result<(StatusCode, Json<wire::PromptVersion>), ApiError> {
     let (scope, _) = scope_for(&state, &user, q.project.as_deref(), true).await?;
-    let key = Key {
-        scope,
-        role: parse("role", &role)?,
-        kind: parse("kind", &kind)?,
-        locale: parse("locale", &locale)?,
-    };
-    let login = user
-        .github_login
-        .as_deref()
-        .and_then(|l| Login::parse(l).ok())
-        .ok_or_else(|| ApiError::Invalid {
-            code: "no-github-login",
-            message: "template versions record your GitHub login: log in with GitHub once, or ask an admin to set it".into(),
-        })?;
-    let mut conn = state
-        .client
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let key = key_of(scope, &role, &kind, &locale)?;
+    let login = author(&user)?;
+    let mut conn = connection(&state).await?;
     let params = store::CreateVersionParams {
         key,
         body: &body.body,
@@ -264,6 +286,54 @@ async fn create_version(
         .map_err(prompt_error)?;
     state.staff.reads.note_write(user.id).await;
     Ok((StatusCode::CREATED, Json(version_view(&version))))
+}
+
+async fn activate_version(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf((role, kind, locale)): PathOf<(String, String, String)>,
+    Params(q): Params<ScopeQuery>,
+    Body(body): Body<wire::PromptVersionActivate>,
+) -> Result<Json<wire::PromptVersion>, ApiError> {
+    let (scope, _) = scope_for(&state, &user, q.project.as_deref(), true).await?;
+    let key = key_of(scope, &role, &kind, &locale)?;
+    let login = author(&user)?;
+    let mut conn = connection(&state).await?;
+    // The contract bounds both numbers to i32.
+    let params = store::ActivateParams {
+        key,
+        version: i32::try_from(body.version.get()).unwrap_or(i32::MAX),
+        expected_active: body
+            .expected_active
+            .map(|v| i32::try_from(v.get()).unwrap_or(i32::MAX)),
+        activated_by: &login,
+        now: None,
+    };
+    let version = store::activate(&mut conn, &params)
+        .await
+        .map_err(prompt_error)?;
+    state.staff.reads.note_write(user.id).await;
+    Ok(Json(version_view(&version)))
+}
+
+async fn retire_override(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf((role, kind, locale)): PathOf<(String, String, String)>,
+    Params(q): Params<ScopeQuery>,
+    Body(body): Body<wire::PromptOverrideRetire>,
+) -> Result<Json<wire::PromptTemplate>, ApiError> {
+    let (scope, project) = scope_for(&state, &user, q.project.as_deref(), true).await?;
+    let key = key_of(scope, &role, &kind, &locale)?;
+    let login = author(&user)?;
+    let mut conn = connection(&state).await?;
+    let expected = i32::try_from(body.expected_active.get()).unwrap_or(i32::MAX);
+    store::deactivate(&mut conn, &key, expected, &login)
+        .await
+        .map_err(prompt_error)?;
+    drop(conn);
+    state.staff.reads.note_write(user.id).await;
+    Ok(Json(template_view(&state, &key, project).await?))
 }
 
 /// `?project=&role=&kind=`.
@@ -316,4 +386,16 @@ async fn preview_effective(
             .map(|l| l.as_str().to_owned())
             .collect(),
     }))
+}
+
+/// A connection of the primary for a prompt write (the store's writes take one connection).
+async fn connection(
+    state: &AppState,
+) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, ApiError> {
+    state
+        .client
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))
 }

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use workflows::{
     policy::ProjectRole,
+    stage::{self, Retried, RetryError},
     store::staff_run::{self, ListRunsParams, RunRow},
 };
 
@@ -208,6 +209,28 @@ fn object(v: Value) -> Map<String, Value> {
     }
 }
 
+/// The run's `links` rows, oldest first, as the contract spells them.
+async fn recorded_links(
+    pool: &sqlx::PgPool,
+    run_id: Uuid,
+) -> Result<Vec<wire::RecordedLink>, ApiError> {
+    let rows = workflows::store::link::list_for_run(pool, run_id)
+        .await
+        .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|l| {
+            let kind = serde_json::from_value(Value::String(l.kind)).ok()?;
+            Some(wire::RecordedLink {
+                kind,
+                target: l.target,
+                metadata: object(l.metadata),
+                created_at: l.created_at,
+            })
+        })
+        .collect())
+}
+
 async fn get_run(
     State(state): State<AppState>,
     user: StaffUser,
@@ -251,6 +274,7 @@ async fn get_run(
             .map(|n| format!("{repo_url}/pull/{n}")),
         branch: run.branch.clone(),
         namespace: None,
+        recorded: recorded_links(&target.pool, run_id).await?,
     };
     Ok(Json(wire::RunDetail {
         engine: wire::EngineState {
@@ -336,12 +360,11 @@ async fn cancel_run(
         Some(r) => format!("cancelled by {by}: {}", r.as_str()),
         None => format!("cancelled by {by}"),
     };
-    let outcome = state
-        .client
-        .cancel(run_id, &reason)
+    // Through `stage::cancel`: a run still queued is ended at once, and its mirror says so.
+    let outcome = stage::cancel(&state.platform, run_id, &reason)
         .await
         .map_err(|e| match e {
-            engine::Error::Busy(_) => ApiError::Conflict {
+            stage::CancelError::Engine(engine::Error::Busy(_)) => ApiError::Conflict {
                 code: "busy",
                 message: "the run is being re-opened right now; try again".into(),
             },
@@ -358,25 +381,32 @@ async fn cancel_run(
     }))
 }
 
+/// Retries a parked or failed run from its failed step (`workflows::stage::retry` keeps the
+/// stage run's mirror and the audit in step with the engine).
 async fn retry_run(
     State(state): State<AppState>,
     user: StaffUser,
     PathOf(run_id): PathOf<Uuid>,
 ) -> Result<Json<wire::RunActionResult>, ApiError> {
     run_for(state.client.pool(), &user, run_id, ProjectRole::ReadWrite).await?;
-    let outcome = state.client.retry(run_id).await.map_err(internal)?;
-    state.staff.reads.note_write(user.id).await;
-    let outcome = match outcome {
-        engine::RetryOutcome::Resumed => wire::RunActionResultOutcome::Resumed,
-        engine::RetryOutcome::Blocked => wire::RunActionResultOutcome::Blocked,
-        engine::RetryOutcome::NotRetryable => {
-            return Err(ApiError::Conflict {
+    let retried = stage::retry(&state.client, run_id, user.actor())
+        .await
+        .map_err(|e| match e {
+            RetryError::NotFound => ApiError::NotFound("run"),
+            e @ (RetryError::NotRetryable { .. } | RetryError::Pruned) => ApiError::Conflict {
                 code: "not-retryable",
-                message: "the run is neither parked nor failed".into(),
-            });
-        }
-    };
-    Ok(Json(wire::RunActionResult { run_id, outcome }))
+                message: e.to_string(),
+            },
+            e @ RetryError::Store(_) => internal(e),
+        })?;
+    state.staff.reads.note_write(user.id).await;
+    Ok(Json(wire::RunActionResult {
+        run_id,
+        outcome: match retried {
+            Retried::Resumed => wire::RunActionResultOutcome::Resumed,
+            Retried::Blocked => wire::RunActionResultOutcome::Blocked,
+        },
+    }))
 }
 
 #[cfg(test)]

@@ -2789,6 +2789,34 @@ impl<'de> ::serde::Deserialize<'de> for ProjectUpdateName {
             })
     }
 }
+///`PromptOverrideRetire`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "expected_active"
+///  ],
+///  "properties": {
+///    "expected_active": {
+///      "description": "The version seen as active; a different one (or none) is a conflict.",
+///      "type": "integer",
+///      "maximum": 2147483647.0,
+///      "minimum": 1.0
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptOverrideRetire {
+    ///The version seen as active; a different one (or none) is a conflict.
+    pub expected_active: ::std::num::NonZeroU64,
+}
 ///`PromptTemplate`
 ///
 /// <details><summary>JSON schema</summary>
@@ -3002,6 +3030,46 @@ pub struct PromptVersion {
     pub is_active: bool,
     pub version: i64,
 }
+///`PromptVersionActivate`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "expected_active",
+///    "version"
+///  ],
+///  "properties": {
+///    "expected_active": {
+///      "description": "The version seen as active (null - none); a different one is a conflict.",
+///      "type": [
+///        "integer",
+///        "null"
+///      ],
+///      "maximum": 2147483647.0,
+///      "minimum": 1.0
+///    },
+///    "version": {
+///      "description": "The version to make active.",
+///      "type": "integer",
+///      "maximum": 2147483647.0,
+///      "minimum": 1.0
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PromptVersionActivate {
+    ///The version seen as active (null - none); a different one is a conflict.
+    pub expected_active: ::std::option::Option<::std::num::NonZeroU64>,
+    ///The version to make active.
+    pub version: ::std::num::NonZeroU64,
+}
 ///`PromptVersionCreate`
 ///
 /// <details><summary>JSON schema</summary>
@@ -3203,6 +3271,150 @@ impl<'de> ::serde::Deserialize<'de> for PromptVersionCreateChangeReason {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+///`RecordedLink`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "created_at",
+///    "kind",
+///    "metadata",
+///    "target"
+///  ],
+///  "properties": {
+///    "created_at": {
+///      "type": "string",
+///      "format": "date-time"
+///    },
+///    "kind": {
+///      "type": "string",
+///      "enum": [
+///        "issue",
+///        "pull_request",
+///        "branch",
+///        "commit",
+///        "session",
+///        "runtime"
+///      ]
+///    },
+///    "metadata": {
+///      "type": "object"
+///    },
+///    "target": {
+///      "type": "string"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedLink {
+    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub kind: RecordedLinkKind,
+    pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub target: ::std::string::String,
+}
+///`RecordedLinkKind`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "enum": [
+///    "issue",
+///    "pull_request",
+///    "branch",
+///    "commit",
+///    "session",
+///    "runtime"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RecordedLinkKind {
+    #[serde(rename = "issue")]
+    Issue,
+    #[serde(rename = "pull_request")]
+    PullRequest,
+    #[serde(rename = "branch")]
+    Branch,
+    #[serde(rename = "commit")]
+    Commit,
+    #[serde(rename = "session")]
+    Session,
+    #[serde(rename = "runtime")]
+    Runtime,
+}
+impl ::std::fmt::Display for RecordedLinkKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Issue => f.write_str("issue"),
+            Self::PullRequest => f.write_str("pull_request"),
+            Self::Branch => f.write_str("branch"),
+            Self::Commit => f.write_str("commit"),
+            Self::Session => f.write_str("session"),
+            Self::Runtime => f.write_str("runtime"),
+        }
+    }
+}
+impl ::std::str::FromStr for RecordedLinkKind {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "issue" => Ok(Self::Issue),
+            "pull_request" => Ok(Self::PullRequest),
+            "branch" => Ok(Self::Branch),
+            "commit" => Ok(Self::Commit),
+            "session" => Ok(Self::Session),
+            "runtime" => Ok(Self::Runtime),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RecordedLinkKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for RecordedLinkKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RecordedLinkKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///`Repository`
@@ -4000,7 +4212,8 @@ pub struct RunEvent {
 ///    "branch",
 ///    "issue",
 ///    "namespace",
-///    "pull_request"
+///    "pull_request",
+///    "recorded"
 ///  ],
 ///  "properties": {
 ///    "branch": {
@@ -4023,6 +4236,13 @@ pub struct RunEvent {
 ///        "string",
 ///        "null"
 ///      ]
+///    },
+///    "recorded": {
+///      "description": "What the run touched, in the order it happened (the `links` table).",
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/RecordedLink"
+///      }
 ///    }
 ///  },
 ///  "additionalProperties": false
@@ -4036,6 +4256,8 @@ pub struct RunLinks {
     pub issue: ::std::option::Option<::std::string::String>,
     pub namespace: ::std::option::Option<::std::string::String>,
     pub pull_request: ::std::option::Option<::std::string::String>,
+    ///What the run touched, in the order it happened (the `links` table).
+    pub recorded: ::std::vec::Vec<RecordedLink>,
 }
 ///`RunPage`
 ///

@@ -131,15 +131,14 @@ pub(crate) async fn explain_claim(server: &Server, pool: &PgPool, claim_sql: &st
     Ok(())
 }
 
-/// Prints the plan of the engine's completion of 50 just-claimed runs, all rolled back
+/// Prints the plan of the completer's flush finishing 50 just-claimed runs, all rolled back
 /// (no-op without `--diagnose`).
 pub(crate) async fn explain_complete(server: &Server, pool: &PgPool) -> Result<()> {
     if !server.diagnose {
         return Ok(());
     }
     let claim = include_str!("../../../../engine/queries/workflow_tasks/claim_available.sql");
-    let complete =
-        include_str!("../../../../engine/queries/workflow_tasks/complete_if_leased_many.sql");
+    let complete = include_str!("../../../../engine/queries/completer/flush.sql");
     let mut tx = pool.begin().await.context("begin explain")?;
     let claimed = sqlx::query(claim)
         .bind(crate::engine_side::QUEUE)
@@ -156,9 +155,12 @@ pub(crate) async fn explain_complete(server: &Server, pool: &PgPool) -> Result<(
                 "epoch": r.get::<i64, _>("epoch"), "status": "succeeded", "output": null, "error": null })
         })
         .collect();
+    let ids: Vec<uuid::Uuid> = claimed.iter().map(|r| r.get("run_id")).collect();
     let sql = format!("explain (analyze, buffers) {complete}");
     let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(serde_json::Value::Array(vec![]))
         .bind(serde_json::Value::Array(done))
+        .bind(&ids)
         .fetch_all(&mut *tx)
         .await
         .context("explain complete")?;

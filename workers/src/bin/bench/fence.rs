@@ -7,12 +7,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-const STEP_INSERT: &str =
-    include_str!("../../../../engine/queries/workflow_steps/insert_if_leased_many.sql");
+const FLUSH: &str = include_str!("../../../../engine/queries/completer/flush.sql");
 const LEASE_EXTEND: &str =
     include_str!("../../../../engine/queries/workflow_tasks/extend_lease_many.sql");
-const COMPLETE: &str =
-    include_str!("../../../../engine/queries/workflow_tasks/complete_if_leased_many.sql");
 
 /// A step seq no run reaches, so only the fence (not the primary key) can refuse the insert.
 const PROBE_SEQ: i32 = 1000;
@@ -41,18 +38,17 @@ pub(crate) async fn probe(pool: &PgPool, leases: &[(Uuid, i64)], output: &str) -
     let steps: Vec<Value> = leases
         .iter()
         .map(|(run_id, epoch)| {
-            json!({ "run_id": run_id, "epoch": epoch, "seq": PROBE_SEQ, "name": "probe",
+            json!({ "run_id": run_id, "epoch": epoch, "seq": PROBE_SEQ, "kind": "step", "name": "probe",
                     "status": "succeeded", "output": output, "error": null, "attempts": 1,
                     "started_at": Utc::now() })
         })
         .collect();
-    let step_inserts = sqlx::query(STEP_INSERT)
-        .bind(Value::Array(steps))
-        .fetch_all(&mut *tx)
-        .await
-        .context("fence probe: step insert")?
-        .len() as u64;
     let (ids, epochs): (Vec<Uuid>, Vec<i64>) = leases.iter().copied().unzip();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let step_inserts = accepted(&mut tx, Value::Array(steps), json!([]), &sorted, "accepted")
+        .await
+        .context("fence probe: step insert")?;
     let lease_extensions = sqlx::query(LEASE_EXTEND)
         .bind(&ids)
         .bind(&epochs)
@@ -67,18 +63,42 @@ pub(crate) async fn probe(pool: &PgPool, leases: &[(Uuid, i64)], output: &str) -
             json!({ "run_id": run_id, "epoch": epoch, "status": "succeeded", "output": output, "error": null })
         })
         .collect();
-    let completions = sqlx::query(COMPLETE)
-        .bind(Value::Array(completions))
-        .fetch_all(&mut *tx)
-        .await
-        .context("fence probe: completion")?
-        .len() as u64;
+    let completions = accepted(
+        &mut tx,
+        json!([]),
+        Value::Array(completions),
+        &sorted,
+        "finished",
+    )
+    .await
+    .context("fence probe: completion")?;
     tx.rollback().await.context("roll back fence probe")?;
     Ok(Accepted {
         step_inserts,
         lease_extensions,
         completions,
     })
+}
+
+/// Runs the completer's flush statement; counts the rows whose outcome is `wanted`.
+async fn accepted(
+    tx: &mut sqlx::PgConnection,
+    steps: Value,
+    completions: Value,
+    run_ids: &[Uuid],
+    wanted: &str,
+) -> Result<u64> {
+    use sqlx::Row;
+    let rows = sqlx::query(FLUSH)
+        .bind(steps)
+        .bind(completions)
+        .bind(run_ids)
+        .fetch_all(tx)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|r| r.get::<String, _>("outcome") == wanted)
+        .count() as u64)
 }
 
 /// The (run, epoch) pairs currently leased.

@@ -54,6 +54,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         max_body_bytes: 1 << 20,
         staff: api::StaffState::local(pool.clone()),
         metrics: Arc::new(engine::Metrics::new()),
+        readiness: workers::health::Readiness::new(pool.clone(), None),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/api/v1/webhooks/github", listener.local_addr()?);

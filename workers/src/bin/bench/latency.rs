@@ -11,7 +11,7 @@ use crate::{
     Settings, apalis_side,
     engine_side::{self, QUEUE, RunningWorker},
     flows::Ping,
-    measure::round3,
+    measure::{percentiles, round3},
     server::Server,
 };
 
@@ -73,14 +73,4 @@ pub(crate) async fn engine_on(pool: &sqlx::PgPool, samples: u64) -> Result<Vec<D
     }
     worker.stop().await?;
     Ok(latencies)
-}
-
-/// (p50, p99) in milliseconds, nearest rank.
-pub(crate) fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| {
-        let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-        samples[rank - 1].as_secs_f64() * 1000.0
-    };
-    (at(0.50), at(0.99))
 }

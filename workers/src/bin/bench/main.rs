@@ -2,12 +2,14 @@
 //!
 //! Runs each workload side by side and prints exactly one JSON object per workload on stdout;
 //! progress and diagnostics go to stderr.
-//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,timers,retention,heartbeat,staff,apalis-memory]`
+//! `cargo run --release --bin bench -- [--quick] [--only jobs,steps,latency,backlog,rescue,ingress,timers,retention,heartbeat,staff,docs,apalis-memory]`
 
 mod apalis_side;
 mod backlog;
 mod cpu;
 mod diagnose;
+mod docs;
+mod docs_corpus;
 mod engine_side;
 mod fence;
 mod flows;
@@ -56,6 +58,12 @@ struct Cli {
     /// short period stresses renewals racing completions.
     #[arg(long)]
     heartbeat_ms: Option<u64>,
+    /// `docs`: build the HNSW index with this `m` instead of the migration's 24.
+    #[arg(long)]
+    docs_hnsw_m: Option<u32>,
+    /// `docs`: build the HNSW index with this `ef_construction` instead of the migration's 128.
+    #[arg(long)]
+    docs_hnsw_ef_construction: Option<u32>,
     /// Enable pg_stat_statements and print the top queries of each workload on stderr.
     #[arg(long)]
     diagnose: bool,
@@ -89,6 +97,8 @@ enum Workload {
     Heartbeat,
     /// The staff API over 100,000 runs: runs list and run detail p50/p99, list plans, SSE fan-out to 100 subscribers.
     Staff,
+    /// Docs search on pgvector: HNSW build and size, recall@10 and latency by ef_search, re-index cost.
+    Docs,
 }
 
 /// Sizes and knobs shared by the workloads.
@@ -104,6 +114,8 @@ pub(crate) struct Settings {
     pub(crate) rounds: usize,
     /// Engine heartbeat override.
     pub(crate) heartbeat: Option<std::time::Duration>,
+    /// `docs`: HNSW build parameters (`m`, `ef_construction`) other than the migration's.
+    pub(crate) docs_hnsw: (Option<u32>, Option<u32>),
 }
 
 fn main() -> Result<()> {
@@ -132,6 +144,7 @@ async fn run(cli: Cli) -> Result<()> {
         steps_concurrency: cli.steps_concurrency,
         rounds: cli.rounds.unwrap_or(if cli.quick { 2 } else { 3 }),
         heartbeat: cli.heartbeat_ms.map(std::time::Duration::from_millis),
+        docs_hnsw: (cli.docs_hnsw_m, cli.docs_hnsw_ef_construction),
     };
     let workloads = if cli.only.is_empty() {
         vec![
@@ -145,6 +158,7 @@ async fn run(cli: Cli) -> Result<()> {
             Workload::Retention,
             Workload::Heartbeat,
             Workload::Staff,
+            Workload::Docs,
         ]
     } else {
         cli.only.clone()
@@ -181,6 +195,7 @@ async fn run(cli: Cli) -> Result<()> {
             (Workload::Retention, Some(s)) => retention::run(s, settings).await?,
             (Workload::Heartbeat, Some(s)) => heartbeat::run(s, settings).await?,
             (Workload::Staff, Some(s)) => staff::run(s, settings).await?,
+            (Workload::Docs, Some(s)) => docs::run(s, settings).await?,
         };
         if let Value::Object(map) = &mut line {
             map.insert("workload".into(), Value::String(name.clone()));

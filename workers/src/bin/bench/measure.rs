@@ -68,3 +68,13 @@ pub(crate) fn round1(x: f64) -> f64 {
 pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// p50 and p99 of `samples`, in milliseconds (nearest rank).
+pub(crate) fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| {
+        let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+        samples[rank - 1].as_secs_f64() * 1000.0
+    };
+    (at(0.50), at(0.99))
+}

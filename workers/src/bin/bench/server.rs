@@ -24,10 +24,11 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Starts a server with the extensions apalis-postgres needs (hstore, pgcrypto).
+    /// Starts a server with the extensions apalis-postgres needs (hstore, pgcrypto) and pgvector
+    /// (docs search).
     pub(crate) async fn start(diagnose: bool) -> Result<Self> {
         let options = ThrowawayOptions {
-            extensions: vec!["hstore".into(), "pgcrypto".into()],
+            extensions: vec!["hstore".into(), "pgcrypto".into(), "vector".into()],
             fsync: true,
             max_connections: 300,
             bindir: None,

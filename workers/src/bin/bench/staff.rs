@@ -220,6 +220,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         max_body_bytes: 1 << 20,
         staff,
         metrics: Arc::new(engine::Metrics::new()),
+        readiness: workers::health::Readiness::new(pool.clone(), None),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

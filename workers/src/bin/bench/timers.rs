@@ -7,7 +7,13 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::{Settings, engine_side::QUEUE, latency, measure::round3, server::Server};
+use crate::{
+    Settings,
+    engine_side::QUEUE,
+    latency,
+    measure::{percentiles, round3},
+    server::Server,
+};
 
 /// Runs the workload and returns its JSON line.
 pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
@@ -43,8 +49,8 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         none.extend(latency::engine_on(&empty, samples / 2).await?);
         many.extend(latency::engine_on(&full, samples / 2).await?);
     }
-    let (none_p50, none_p99) = latency::percentiles(none);
-    let (many_p50, many_p99) = latency::percentiles(many);
+    let (none_p50, none_p99) = percentiles(none);
+    let (many_p50, many_p99) = percentiles(many);
     let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "explain (analyze, buffers, costs off) select run_id from workflow_tasks
          where queue = '{QUEUE}' and state = 'scheduled' and run_at <= now() order by run_at limit 100"

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
+use tracing::Instrument;
 
 use crate::config::Secret;
 
@@ -161,12 +162,21 @@ impl PlatformClient {
         call: Call,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Response, CallError> {
+        let span = tracing::info_span!("platform_call", call = call.what);
+        self.send_in_span(call, build).instrument(span).await
+    }
+
+    async fn send_in_span(
+        &self,
+        call: Call,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, CallError> {
         let mut last = String::new();
         for attempt in 0..call.attempts {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt - 1)).await;
             }
-            let sent = build()
+            let sent = crate::trace::inject(build())
                 .bearer_auth(self.token.expose())
                 .timeout(call.timeout)
                 .send()

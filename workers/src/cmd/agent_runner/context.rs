@@ -58,6 +58,7 @@ mod tests {
             mcp_url: "http://p/mcp".into(),
             lineage: "acme/shop#1".into(),
             session: None,
+            base_commit: None,
         }
     }
 

@@ -12,6 +12,8 @@
 //!    the agent's own, reported through the MCP tool `run_status_report`.
 //! 5. Write `CK8S_RESULT_FILE` with the final message. Exit 0 when the turn completed; non-zero
 //!    on `turn.failed`, a codex failure or when the run ended under it.
+//! 6. Last, report the outcome (exit status, final message) to `POST /api/v1/runner/outcome`:
+//!    stored for the launch attempt, it outlives the worker that launched the runner.
 //!
 //! The run token is never logged: it lives in a redacting [`Secret`](crate::config::Secret),
 //! and codex's stderr is forwarded with the token replaced.
@@ -21,6 +23,8 @@ mod codex;
 mod context;
 mod events;
 mod home;
+mod outcome;
+pub mod push;
 mod reporter;
 mod session;
 mod settings;
@@ -31,7 +35,9 @@ use std::{path::Path, sync::Arc};
 use anyhow::{Context, bail};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
+pub use outcome::report_to as report_outcome;
 pub use settings::Settings;
 
 use self::{
@@ -47,7 +53,10 @@ use self::{
 /// Runs the agent of the run named by the environment until codex is done.
 pub async fn run(shutdown: CancellationToken) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    run_with(&settings, shutdown).await
+    // The agent's spans continue the launching step's trace (`TRACEPARENT`).
+    let span = tracing::info_span!("agent_runner");
+    crate::trace::continue_from_env(&span);
+    run_with(&settings, shutdown).instrument(span).await
 }
 
 /// Runs the agent with explicit settings.
@@ -69,9 +78,20 @@ pub async fn run_with(s: &Settings, shutdown: CancellationToken) -> anyhow::Resu
     let stop_beats = CancellationToken::new();
     let ended = CancellationToken::new();
     let beats = reporter.heartbeats(s.heartbeat_every, stop_beats.clone(), ended.clone());
-    let result = work(s, &client, &reporter, &ctx, &shutdown, &ended).await;
-    stop_beats.cancel();
-    let _ = beats.await;
+    // Registered before codex starts: only this process can later claim the push credential.
+    let push_key = push::PushKey::generate();
+    push::register(&client, &push_key).await;
+    let mut final_message = None;
+    let result = work(
+        s,
+        &client,
+        &reporter,
+        &ctx,
+        &shutdown,
+        &ended,
+        &mut final_message,
+    )
+    .await;
     match &result {
         Ok(()) => reporter.status("codex finished").await,
         Err(e) => {
@@ -79,7 +99,35 @@ pub async fn run_with(s: &Settings, shutdown: CancellationToken) -> anyhow::Resu
             reporter.status(&line).await;
         }
     }
+    // codex has exited: only now may the work be pushed (its status line comes after codex's).
+    let result = match result {
+        Ok(()) => push::deliver(&client, &reporter, &ctx, &s.workdir, &push_key)
+            .await
+            .map(|_| ()),
+        failed => failed,
+    };
+    // Heartbeats run through the push: a long push is not a stalled agent.
+    stop_beats.cancel();
+    let _ = beats.await;
+    // Last: the outcome (after the push, so a refused push is the outcome).
+    report_outcome_of(&client, &result, final_message).await;
     result
+}
+
+/// The runner's outcome, reported last (the report wakes the stage run, which may end the run
+/// and revoke the token at once).
+async fn report_outcome_of(
+    client: &PlatformClient,
+    result: &anyhow::Result<()>,
+    final_message: Option<String>,
+) {
+    let report = wire::OutcomeReport {
+        exit_code: if result.is_ok() { 0 } else { 1 },
+        final_message,
+        pull_request: None,
+    };
+    // A failed report is logged by `report`; the runtime's exit status remains.
+    let _ = outcome::report(client, &report).await;
 }
 
 /// What the event stream told so far.
@@ -101,6 +149,7 @@ async fn work(
     ctx: &RunContext,
     shutdown: &CancellationToken,
     ended: &CancellationToken,
+    final_message: &mut Option<String>,
 ) -> anyhow::Result<()> {
     reporter.status("preparing codex").await;
     let home_settings = HomeSettings {
@@ -192,6 +241,7 @@ async fn work(
         save_session(client, &mut uploader, &sessions, thread).await;
     }
     write_result(s.result_file.as_deref(), progress.last_message.as_deref())?;
+    final_message.clone_from(&progress.last_message);
     if let Some(reason) = stopped {
         bail!("codex was stopped: {reason}");
     }

@@ -20,6 +20,8 @@ pub const USAGE_PATH: &str = "/api/v1/runner/usage";
 pub const SESSIONS_PATH: &str = "/api/v1/runner/sessions";
 /// `GET`: the lineage's latest snapshot.
 pub const LATEST_SESSION_PATH: &str = "/api/v1/runner/sessions/latest";
+/// `POST`: the agent's outcome, reported once before it exits.
+pub const OUTCOME_PATH: &str = "/api/v1/runner/outcome";
 
 /// Response header of a snapshot download: its version.
 pub const HEADER_VERSION: &str = "ck8s-session-version";
@@ -64,6 +66,10 @@ pub struct RunContext {
     pub lineage: String,
     /// The lineage's latest session snapshot, if any.
     pub session: Option<SessionMeta>,
+    /// The commit the workspace's work branch started from, when it is a git checkout: the
+    /// base of the write-scope diff before a push.
+    #[serde(default)]
+    pub base_commit: Option<String>,
 }
 
 /// A stored session snapshot, without its content.
@@ -136,6 +142,29 @@ pub struct UsageReply {
     pub recorded: bool,
     /// The turn's stored delta.
     pub delta: TokenDelta,
+}
+
+/// The agent's outcome, reported before it exits: stored durably for its launch attempt (the run
+/// token names the attempt), so any worker can read it after the one that launched the agent died.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeReport {
+    /// The exit status the agent is about to exit with (0: its work is done).
+    pub exit_code: i32,
+    /// Its final message, if any.
+    #[serde(default)]
+    pub final_message: Option<String>,
+    /// The pull request it opened or updated, if any.
+    #[serde(default)]
+    pub pull_request: Option<u64>,
+}
+
+/// Answer to an outcome report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeReply {
+    /// The launch attempt the outcome was stored for.
+    pub attempt: u32,
+    /// False when this exact report was already stored (a retry).
+    pub recorded: bool,
 }
 
 /// Query string of a snapshot upload; the body is the rollout file.

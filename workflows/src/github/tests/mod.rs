@@ -2,6 +2,7 @@
 
 mod credential;
 mod failure;
+mod files;
 mod operation;
 mod support;
 mod upsert;

@@ -2,8 +2,6 @@
 //! precedence and locale fallback here, versioning and validation in [`version`].
 
 use sqlx::PgPool;
-use testkit::test_database::TestDatabases;
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::*;
@@ -11,20 +9,8 @@ use crate::prompt::lookup::Source;
 
 mod version;
 
-static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
-
 async fn pool() -> PgPool {
-    let dbs = DATABASES
-        .get_or_init(|| async {
-            TestDatabases::start(&MIGRATOR)
-                .await
-                .expect("test databases")
-        })
-        .await;
-    PgPool::connect(&dbs.fresh().await.expect("fresh database"))
-        .await
-        .expect("connect")
+    crate::test_pool::fresh().await
 }
 
 async fn project(pool: &PgPool) -> Uuid {
@@ -130,7 +116,7 @@ async fn project_override_beats_system_override_beats_the_repo_seed() {
     );
     // Deactivating the project's override falls back to the system one.
     let mut conn = pool.acquire().await.expect("acquire");
-    deactivate(&mut conn, &en(Scope::Project(shop)), 1)
+    deactivate(&mut conn, &en(Scope::Project(shop)), 1, &ann())
         .await
         .expect("deactivate");
     assert_eq!(

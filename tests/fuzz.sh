@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs each cargo-fuzz target for a bounded time (CK8S_FUZZ_SECONDS each, default 60) on the stable
+# toolchain (`--sanitizer none`: libFuzzer's coverage-guided search, no address sanitizer, which
+# needs nightly). Starts from the committed corpus (fuzz/corpus/<target>, read-only here) and writes
+# what it finds to the git-ignored .cache/fuzz-corpus; a crash fails the run and leaves its input in
+# fuzz/artifacts/. Installs cargo-fuzz into .cache/cargo-fuzz on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${CK8S_FUZZ_SECONDS:-60}"
+version=0.13.2
+export PATH="$PWD/.cache/cargo-fuzz/bin:$PATH"
+if [ "$(cargo-fuzz --version 2>/dev/null || true)" != "cargo-fuzz $version" ]; then
+  cargo install --locked cargo-fuzz --version "$version" --root .cache/cargo-fuzz
+fi
+for target in $(cargo fuzz list); do
+  found=".cache/fuzz-corpus/$target"
+  mkdir -p "$found"
+  echo "== fuzz $target for ${seconds}s"
+  cargo fuzz run --sanitizer none "$target" "$found" "fuzz/corpus/$target" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+done
