@@ -748,6 +748,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             finished_at: string | null;
+            /** @description Why a run that ended did not succeed: its error code and message (e.g. `github_bad_credentials: step pickup_reaction failed ...`); null while it runs, after a success and after a retry. */
+            failure: string | null;
         };
         RunPage: {
             items: components["schemas"]["RunSummary"][];

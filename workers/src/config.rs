@@ -73,9 +73,6 @@ pub enum RunsCommand {
         /// Continue after this cursor (the `next cursor` of the previous page).
         #[arg(long)]
         cursor: Option<String>,
-        /// Full run ids instead of their first eight characters.
-        #[arg(long)]
-        wide: bool,
         /// Print the page as the API's JSON.
         #[arg(long)]
         json: bool,

@@ -153,7 +153,7 @@ pub fn build_with(
     };
     let policy = Policy::new(&policy_config).context("label policy configuration")?;
     let git = workspace_git(&config.github_bot_login, &github.platform_token);
-    let github = GitHubClient::new(github).context("GitHub client configuration")?;
+    let github = Arc::new(GitHubClient::new(github).context("GitHub client configuration")?);
     let program = agent_command(config, agent)?;
     let root = config
         .runtime_root

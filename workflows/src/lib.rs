@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod platform;
 pub mod policy;
 pub mod prompt;
+pub mod provider;
 pub mod retention;
 pub mod runtime;
 pub mod stage;

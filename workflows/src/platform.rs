@@ -7,7 +7,7 @@ use std::{
 
 use sqlx::PgPool;
 
-use crate::{docs::Docs, github::GitHubClient, policy::Policy, runtime::AgentRuntime};
+use crate::{docs::Docs, policy::Policy, provider::RepositoryProvider, runtime::AgentRuntime};
 
 /// Queue of delivery routing runs (short, many).
 pub const INGRESS_QUEUE: &str = "ingress";
@@ -77,8 +77,8 @@ pub struct Platform {
     pub pool: PgPool,
     /// Label policy.
     pub policy: Policy,
-    /// GitHub API client.
-    pub github: GitHubClient,
+    /// The code host (GitHub over octocrab in production).
+    pub code_host: Arc<dyn RepositoryProvider>,
     /// Settings.
     pub config: PlatformConfig,
     /// Where agents run.
@@ -104,7 +104,7 @@ impl Platform {
     pub fn new(
         pool: PgPool,
         policy: Policy,
-        github: GitHubClient,
+        code_host: Arc<dyn RepositoryProvider>,
         config: PlatformConfig,
         runtime: Arc<dyn AgentRuntime>,
     ) -> Arc<Self> {
@@ -115,7 +115,7 @@ impl Platform {
         Arc::new(Self {
             pool,
             policy,
-            github,
+            code_host,
             config,
             runtime,
             docs,

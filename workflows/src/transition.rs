@@ -37,7 +37,7 @@ fn number(thread: Thread) -> u64 {
 }
 
 async fn current(p: &Platform, repo: &str, thread: Thread) -> Result<LabelSet, TransitionError> {
-    let raw = p.github.list_issue_labels(repo, number(thread)).await?;
+    let raw = p.code_host.list_issue_labels(repo, number(thread)).await?;
     Ok(LabelSet::parse(raw.iter().map(String::as_str))?)
 }
 
@@ -93,12 +93,12 @@ pub async fn execute(
     });
     flow_event::insert(&p.pool, None, "next_step_executed", &detail).await?;
     for label in &diff.removed_labels {
-        p.github
+        p.code_host
             .remove_label(repo, number(thread), label.as_str())
             .await?;
     }
     if !added.is_empty() {
-        p.github.add_labels(repo, number(thread), &added).await?;
+        p.code_host.add_labels(repo, number(thread), &added).await?;
     }
     Ok(diff)
 }

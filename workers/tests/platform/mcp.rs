@@ -113,7 +113,7 @@ impl Mcp {
             docs: docs_config(&base.embeddings),
             ..PlatformConfig::default()
         };
-        let github = GitHubClient::new(gh).unwrap();
+        let github = Arc::new(GitHubClient::new(gh).unwrap());
         let platform = Platform::new(base.pool.clone(), policy, github, config, runtime);
         let registry = platform.registry().expect("valid registry");
         let client = engine::Client::new(base.pool.clone(), Default::default());
@@ -902,7 +902,7 @@ async fn self_improve_runs_read_runs_events_and_sessions_of_their_project_only()
         missing["structured"]["error"]["code"], "not_found",
         "{missing}"
     );
-    sqlx::query("insert into agent_sessions (agent_run_id, lineage, thread_id, version, file_name, sha256, size_bytes, content) values ($1, 'acme/shop#40', 'th-1', 1, 'rollout-1.jsonl', 'x', 2, '{}'::bytea)")
+    sqlx::query("insert into agent_sessions (agent_run_id, lineage, thread_id, version, file_name, sha256, size_bytes, content) values ($1, 'acme/shop#40/dev', 'th-1', 1, 'rollout-1.jsonl', 'x', 2, '{}'::bytea)")
         .bind(target)
         .execute(&m.base.pool)
         .await

@@ -42,7 +42,15 @@ struct Setup {
     base: String,
 }
 
+/// The platform with codex behind the runner, the review gate off and a repository token.
 async fn setup(script: Script) -> Setup {
+    setup_with(script, 0, true).await
+}
+
+/// The platform with codex behind the runner: `review_max_rounds` 0 switches the gate off;
+/// without `own_token` the repository is bound with no token of its own, and the git server lets
+/// the platform token push (the fallback push credential).
+async fn setup_with(script: Script, review_max_rounds: u32, own_token: bool) -> Setup {
     let git = Arc::new(GitServer::start().await.unwrap());
     let base = git
         .create_repo(
@@ -66,15 +74,23 @@ async fn setup(script: Script) -> Setup {
         queues: vec![("ingress", 4), ("stages", 2)],
         agent: Some((command, api_url)),
         git: Some(git.clone()),
-        // The review below is delivered by the test; the gate's own reviewer run would take a
-        // scripted model turn (the gate has its own tests).
-        review_max_rounds: 0,
+        review_max_rounds,
         ..Options::default()
     })
     .await;
     let router = p.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
     let repo_token = git.grant("repository", Access::Write);
+    if !own_token {
+        git.grant_token("platform", p.github.platform_token(), Access::Write);
+        return Setup {
+            p,
+            fake,
+            git,
+            repo_token,
+            base,
+        };
+    }
     let repo_id: Uuid =
         sqlx::query_scalar("select id from repositories where full_name = 'acme/shop'")
             .fetch_one(&p.pool)
@@ -135,6 +151,7 @@ const WORK: &str = "mkdir -p src && printf 'pub fn search() {}\\n' > src/search.
 #[tokio::test]
 async fn codex_commits_the_runner_pushes_with_the_repository_token_and_a_review_revise_pushes_on_the_same_branch()
  {
+    // The review below is delivered by the test (the gate's own reviewer has its test below).
     let s = setup(Script::new([
         Turn::tool_call(
             "exec_command",
@@ -362,6 +379,155 @@ async fn a_write_scope_violation_pushes_nothing_and_names_the_paths() {
             .unwrap_or_default()
             .contains("src/main.rs"),
         "the runner said which paths: {status:?}"
+    );
+    let pool = p.pool.clone();
+    s.p.stop().await;
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_codex_reviewer_reviews_the_pushed_pull_request_and_its_approve_hands_the_issue_to_the_owner()
+ {
+    let verdict = json!({ "status": "done", "summary": "Search is small and tested.", "verdict": "approve", "blocking_findings": 0, "open_questions": [] });
+    // The stage's codex commits; then the reviewer's codex (a second session) answers its verdict.
+    let s = setup_with(
+        Script::new([
+            Turn::tool_call(
+                "exec_command",
+                json!({ "cmd": "mkdir -p src && printf 'pub fn search() {}\\n' > src/search.rs && git add -A && git commit -qm 'Add search'" }),
+                "## Add search\nImplemented the search box.",
+            ),
+            Turn::message(verdict.to_string()),
+        ]),
+        2,
+        false,
+    )
+    .await;
+    let p = &s.p;
+    let stage = start_run(p, 73, "run:dev").await;
+    let done = p.finished(stage, Duration::from_secs(60)).await;
+    assert_eq!(done.summary.status, RunStatus::Succeeded, "{done:#?}");
+    // Pushed with the platform token: the repository has no token of its own.
+    let pushes = s.git.pushes();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0].grant, "platform");
+    let head = s.git.branch_head("acme/shop", "codex/issue-73").unwrap();
+    let pulls = p.github.pull_requests("acme/shop");
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    let number = pulls[0].0;
+
+    // The reviewer run started by itself, on the same Issue and pull request, and approved.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let reviewer: Uuid = loop {
+        let found: Option<Uuid> = sqlx::query_scalar(
+            "select id from agent_runs where kind = 'reviewer' and issue_number = 73",
+        )
+        .fetch_optional(&p.pool)
+        .await
+        .unwrap();
+        if let Some(id) = found {
+            break id;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no reviewer run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let reviewed = p.finished(reviewer, Duration::from_secs(60)).await;
+    assert_eq!(
+        reviewed.summary.status,
+        RunStatus::Succeeded,
+        "{reviewed:#?}"
+    );
+    let (verdict, pr, stage_run): (String, Option<i64>, Option<Uuid>) = sqlx::query_as(
+        "select verdict, pull_request_number, stage_run_id from reviews where reviewer_run_id = $1",
+    )
+    .bind(reviewer)
+    .fetch_one(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (verdict.as_str(), pr, stage_run),
+        ("approve", Some(number as i64), Some(stage))
+    );
+    let sessions: std::collections::BTreeSet<String> = s
+        .fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.thread_id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sessions.len(),
+        2,
+        "two codex sessions: the stage's and the reviewer's"
+    );
+    // Only now is it the Owner's turn; the reviewer pushed nothing.
+    let issue = p.github.labels("acme/shop", 73);
+    assert!(issue.contains(&"state:in-review".to_owned()), "{issue:?}");
+    let pull = p.github.labels("acme/shop", number);
+    assert!(!pull.contains(&"need:reviewer".to_owned()), "{pull:?}");
+    assert_eq!(s.git.pushes().len(), 1);
+    assert_eq!(s.git.branch_head("acme/shop", "codex/issue-73"), Some(head));
+    let verdict_comment = p
+        .github
+        .comments("acme/shop", 73)
+        .into_iter()
+        .map(|(_, b)| b)
+        .find(|b| b.contains(&format!("run_id={reviewer}")))
+        .unwrap_or_default();
+    assert!(
+        verdict_comment.contains("Reviewer verdict: `approve`")
+            && verdict_comment.contains("Search is small and tested."),
+        "{verdict_comment}"
+    );
+    let pool = p.pool.clone();
+    s.p.stop().await;
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_pull_request_created_whose_answer_was_lost_is_found_on_the_retry_not_opened_twice() {
+    let s = setup(Script::new([Turn::tool_call(
+        "exec_command",
+        json!({ "cmd": "mkdir -p src && printf 'pub fn search() {}\\n' > src/search.rs && git add -A && git commit -qm 'Add search'" }),
+        "## Add search\nImplemented the search box.",
+    )]))
+    .await;
+    let p = &s.p;
+    // GitHub opens the pull request but its answer is lost: the step fails and is retried.
+    p.github.fail_next(
+        http::Method::POST,
+        "/repos/acme/shop/pulls",
+        testkit::github::Fault::AnswerLost(502),
+        1,
+    );
+    let run = start_run(p, 74, "run:dev").await;
+    let done = p.finished(run, Duration::from_secs(60)).await;
+    assert_eq!(done.summary.status, RunStatus::Succeeded, "{done:#?}");
+    let creates = p
+        .github
+        .requests()
+        .iter()
+        .filter(|r| r.method == http::Method::POST && r.path == "/repos/acme/shop/pulls")
+        .count();
+    assert_eq!(
+        creates, 1,
+        "the retry found the pull request instead of opening another"
+    );
+    let pulls = p.github.pull_requests("acme/shop");
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    let number = pulls[0].0;
+    let step = done
+        .steps
+        .iter()
+        .find(|st| st.name == "open_pull_request")
+        .expect("the pull request step");
+    assert!(
+        step.attempts >= 2,
+        "the lost answer failed an attempt: {step:?}"
+    );
+    assert!(
+        links(p, run)
+            .await
+            .contains(&("pull_request".to_owned(), number.to_string()))
     );
     let pool = p.pool.clone();
     s.p.stop().await;

@@ -229,3 +229,59 @@ async fn changes_requested_starts_a_revise_and_after_the_last_round_asks_the_own
     assert!(first.contains(&runs[2].0.to_string()), "{first}");
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_reviewer_run_that_fails_hands_the_gate_to_the_owner_with_need_input() {
+    let script = json!({
+        "steps": [],
+        "final_message": "Opened the pull request.",
+        "pull_request": 72,
+        "reviewer": { "steps": [{ "exit": 3 }] }
+    });
+    let p = TestPlatform::start(Options {
+        agent_script: Some(script.to_string()),
+        ..Options::default()
+    })
+    .await;
+    p.github
+        .add_issue("acme/shop", 62, "Add search", &["run:dev"]);
+    p.github
+        .add_pull_request("acme/shop", 72, "codex/issue-62", "f00d", &[]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 62, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let stage = p.routed(&id).await.2.unwrap();
+    let runs = settled(&p, 62, 2).await;
+    assert_eq!(runs.len(), 2, "no revise, no second review: {runs:?}");
+    assert_eq!(runs[0].0, stage);
+    let (reviewer, kind, _) = &runs[1];
+    assert_eq!(kind, "reviewer");
+    let failed = p.wiring.client.get_run(*reviewer).await.unwrap();
+    assert_eq!(failed.summary.status, RunStatus::Failed, "{failed:#?}");
+    // The gate is not left open: the Owner is asked on the Issue, the pull request no longer
+    // waits for a reviewer, and nobody is told it is their review yet.
+    let issue = p.github.labels("acme/shop", 62);
+    assert!(
+        issue.contains(&"need:input".to_owned()) && !issue.contains(&"state:in-review".to_owned()),
+        "{issue:?}"
+    );
+    let pull = p.github.labels("acme/shop", 72);
+    assert!(!pull.contains(&"need:reviewer".to_owned()), "{pull:?}");
+    let comment = comment_of(&p, 62, *reviewer);
+    assert!(
+        comment.contains("need:input") && comment.contains("need:reviewer"),
+        "the reviewer's comment says what the Owner can do: {comment}"
+    );
+    let (status, failure): (String, Option<String>) =
+        sqlx::query_as("select status, failure from agent_runs where id = $1")
+            .bind(reviewer)
+            .fetch_one(&p.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(failure.is_some(), "the mirror names why");
+    p.stop().await;
+}

@@ -326,7 +326,7 @@ async fn a_stage_run_with_codex_records_usage_and_a_snapshot_and_posts_the_final
         usage_rows(p, &thread).await,
         [(0, 1200, 200, 80, 30, 1280, run)]
     );
-    let snaps = snapshots(p, "acme/shop#60").await;
+    let snaps = snapshots(p, "acme/shop#60/dev").await;
     assert!(!snaps.is_empty(), "a snapshot was uploaded");
     let (_, snap_thread, file_name, sha, content) = snaps.last().unwrap();
     assert_eq!(snap_thread, &thread);
@@ -405,7 +405,7 @@ async fn the_next_run_of_a_lineage_resumes_the_codex_thread_and_stores_usage_del
             (1, 2000, 300, 70, 20, 2070, second)
         ]
     );
-    let snaps = snapshots(p, "acme/shop#61").await;
+    let snaps = snapshots(p, "acme/shop#61/dev").await;
     let versions: Vec<i32> = snaps.iter().map(|s| s.0).collect();
     assert_eq!(
         versions,
@@ -492,7 +492,7 @@ async fn snapshot_uploads_are_versioned_and_a_stale_one_is_refused_with_409() {
     .await;
     let ctx = json_of(&body);
     assert_eq!(ctx["run_id"], run.to_string());
-    assert_eq!(ctx["lineage"], "acme/shop#62");
+    assert_eq!(ctx["lineage"], "acme/shop#62/dev");
     assert_eq!(ctx["mcp_url"], format!("{}/mcp", s.api_url));
     assert_eq!(ctx["session"]["version"], 2);
     assert_eq!(ctx["session"]["file_name"], file.as_str());
@@ -516,7 +516,7 @@ async fn snapshot_uploads_are_versioned_and_a_stale_one_is_refused_with_409() {
         assert_eq!(status, 201);
     }
     let versions: Vec<i32> = sqlx::query_scalar(
-        "select version from agent_sessions where lineage = 'acme/shop#62' order by version",
+        "select version from agent_sessions where lineage = 'acme/shop#62/dev' order by version",
     )
     .fetch_all(&p.pool)
     .await

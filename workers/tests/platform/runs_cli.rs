@@ -227,10 +227,9 @@ async fn runs_list_pages_through_every_run_with_the_cursor_it_prints() {
     assert_eq!(first.code, 0, "{first:?}");
     let page = rows(&first.stdout);
     assert_eq!(page.len(), 2, "{}", first.stdout);
-    // Newest first: issue 33, then 32, each with its short id, kind/stage, Issue and status.
+    // Newest first: issue 33, then 32, each with its whole id, kind/stage, Issue and status.
     for (row, (run, issue)) in page.iter().zip([(started[2], 33), (started[1], 32)]) {
-        let short = &run.simple().to_string()[..8];
-        assert!(row.starts_with(short), "{row}");
+        assert!(row.starts_with(&run.to_string()), "{row}");
         for cell in ["stage/dev", &format!("#{issue}"), "pending"] {
             assert!(row.contains(cell), "{cell} in {row}");
         }
@@ -253,19 +252,20 @@ async fn runs_list_pages_through_every_run_with_the_cursor_it_prints() {
     .await;
     assert_eq!(second.code, 0, "{second:?}");
     assert_eq!(rows(&second.stdout).len(), 1, "{}", second.stdout);
-    assert!(rows(&second.stdout)[0].starts_with(&started[0].simple().to_string()[..8]));
+    assert!(rows(&second.stdout)[0].starts_with(&started[0].to_string()));
     assert!(
         second.stdout.ends_with("(last page)\n"),
         "{}",
         second.stdout
     );
-    // --wide shows whole ids.
-    let wide = runs(&api, &token, &["runs", "list", "--wide", "--limit", "1"]).await;
-    assert!(
-        rows(&wide.stdout)[0].starts_with(&started[2].to_string()),
-        "{}",
-        wide.stdout
-    );
+    // The id a row starts with is what `runs show` takes.
+    let pasted = rows(&first.stdout)[0]
+        .split_whitespace()
+        .next()
+        .expect("an id")
+        .to_owned();
+    let shown = runs(&api, &token, &["runs", "show", &pasted]).await;
+    assert_eq!(shown.code, 0, "{shown:?}");
     // --json: the API's pages; following next_cursor reaches every run once, newest first.
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;

@@ -38,6 +38,20 @@ fn assert_problem(status: u16, body: &Value, content_type: &str, want: u16, code
     assert_eq!(content_type, "application/problem+json");
 }
 
+/// `GET /api/v1/staff/runs/{run}` as `token`.
+async fn run_detail(p: &TestPlatform, run: Uuid, token: &str) -> Value {
+    let (status, detail, _) = p
+        .staff_call(
+            "GET",
+            &format!("/api/v1/staff/runs/{run}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    detail
+}
+
 #[tokio::test]
 async fn a_failed_run_retried_through_the_api_resumes_from_its_failed_step_and_succeeds() {
     let p = TestPlatform::start(Options::default()).await;
@@ -64,14 +78,7 @@ async fn a_failed_run_retried_through_the_api_resumes_from_its_failed_step_and_s
         "{failed:#?}"
     );
     assert_eq!(mirrored(&p, run).await, "failed");
-    let (_, detail, _) = p
-        .staff_call(
-            "GET",
-            &format!("/api/v1/staff/runs/{run}"),
-            Some(&owner),
-            None,
-        )
-        .await;
+    let detail = run_detail(&p, run, &owner).await;
     let step = detail["steps"]
         .as_array()
         .unwrap()
@@ -80,6 +87,11 @@ async fn a_failed_run_retried_through_the_api_resumes_from_its_failed_step_and_s
         .cloned()
         .unwrap_or_else(|| panic!("the failed step: {detail}"));
     assert_eq!(step["error"]["http_status"], 401, "{step}");
+    let failure = detail["run"]["failure"].as_str().unwrap_or_default();
+    assert!(
+        failure.starts_with("github_bad_credentials: ") && failure.contains("Bad credentials"),
+        "the summary names the cause: {failure}"
+    );
     let kept: Vec<String> = failed
         .steps
         .iter()
@@ -121,6 +133,12 @@ async fn a_failed_run_retried_through_the_api_resumes_from_its_failed_step_and_s
         "{done:#?}"
     );
     assert_eq!(mirrored(&p, run).await, "succeeded");
+    let detail = run_detail(&p, run, &owner).await;
+    assert_eq!(
+        detail["run"]["failure"],
+        Value::Null,
+        "a retry clears the cause"
+    );
     // The steps before the failed one were kept, not run again; the failed one then succeeded.
     for name in &kept {
         assert_eq!(

@@ -241,7 +241,7 @@ impl TestPlatform {
             review_max_rounds: options.review_max_rounds,
             ..PlatformConfig::default()
         };
-        let platform = Platform::new(pool.clone(), policy, client, config, runtime);
+        let platform = Platform::new(pool.clone(), policy, Arc::new(client), config, runtime);
         let registry = platform.registry().expect("valid registry");
         let engine_client = engine::Client::new(pool.clone(), engine::ClientConfig::default());
         platform.set_client(engine_client.clone());

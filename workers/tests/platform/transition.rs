@@ -96,7 +96,7 @@ async fn a_stale_preview_is_refused_and_audited() {
     // Someone changes the labels between preview and confirmation.
     p.wiring
         .platform
-        .github
+        .code_host
         .add_labels("acme/shop", 61, &["run:arch".to_owned()])
         .await
         .unwrap();

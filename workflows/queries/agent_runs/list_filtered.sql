@@ -3,7 +3,8 @@
 -- agent_runs by (created_at, id) or a (project_id|repository_id, created_at, id) index.
 select a.id, p.slug as project, r.full_name as repository, a.kind, a.trigger, a.stage, a.role,
        case when w.status = 'pending' and t.state = 'leased' then 'running' else coalesce(w.status, a.status) end as status,
-       a.wait_state, a.agent_status, a.issue_number, a.pull_request_number, a.branch, a.created_at, a.finished_at
+       a.wait_state, a.agent_status, a.issue_number, a.pull_request_number, a.branch, a.created_at, a.finished_at,
+       a.failure
 from agent_runs a
 join projects p on p.id = a.project_id
 join repositories r on r.id = a.repository_id

@@ -100,10 +100,12 @@ async fn apply(
     }
     github_step::call(ctx, step, p.config.github_rate_limit_waits, || async {
         for label in &remove {
-            p.github.remove_label(repo, number(thread), label).await?;
+            p.code_host
+                .remove_label(repo, number(thread), label)
+                .await?;
         }
         if !add.is_empty() {
-            p.github.add_labels(repo, number(thread), &add).await?;
+            p.code_host.add_labels(repo, number(thread), &add).await?;
         }
         Ok(())
     })

@@ -121,7 +121,7 @@ pub async fn request(p: &Platform, run: &AgentRun, ask: LabelsAsk) -> Result<Val
     let thread = thread(run, &ask)?;
     if ask.action == LabelAction::List {
         let labels = p
-            .github
+            .code_host
             .list_issue_labels(&run.repository, number(thread))
             .await?;
         return Ok(json!({ "status": "listed", "thread": thread, "labels": labels }));

@@ -171,14 +171,14 @@ pub(crate) async fn apply(
                 .as_str()
                 .to_owned();
             github_step::call(ctx, "add_need_input", waits, || async {
-                Ok(p.github
+                Ok(p.code_host
                     .add_labels(repo, number, std::slice::from_ref(&label))
                     .await?)
             })
             .await?;
         }
         github_step::call(ctx, "post_routing_comment", waits, || async {
-            Ok(p.github
+            Ok(p.code_host
                 .create_comment(repo, number, &body)
                 .await
                 .map(|c| c.id)?)
@@ -222,7 +222,7 @@ async fn announce_queued(
             let body = crate::stage::comment::render(&view);
             let marker = crate::stage::comment::marker(&run);
             let posted = p
-                .github
+                .code_host
                 .upsert_status_comment(repo, run.thread_number as u64, None, &marker, &body)
                 .await?;
             agent_run::set_status_comment(&p.pool, run_id, posted.id as i64).await?;
@@ -319,7 +319,7 @@ async fn start_stage(
             "current_labels",
             p.config.github_rate_limit_waits,
             || async {
-                let thread = p.github.get_issue(repo, thread_number).await?;
+                let thread = p.code_host.get_issue(repo, thread_number).await?;
                 Ok(thread
                     .labels
                     .iter()
@@ -359,7 +359,7 @@ async fn start_stage(
                 ctx,
                 "pull_request_head",
                 p.config.github_rate_limit_waits,
-                || async { Ok(p.github.get_pull_request(repo, pr.0).await?.head_ref) },
+                || async { Ok(p.code_host.get_pull_request(repo, pr.0).await?.head_ref) },
             )
             .await?
         }

@@ -100,7 +100,7 @@ pub(crate) async fn load(
         let n = n as i64;
         let last = agent_run::last_for_issue(pool, repo_id, n).await?;
         if let Some(pr) = last.as_ref().and_then(|l| l.pull_request_number) {
-            let found = platform.github.get_pull_request(repo, pr as u64).await?;
+            let found = platform.code_host.get_pull_request(repo, pr as u64).await?;
             if found.state == crate::github::IssueState::Open {
                 facts.pull_request = Some(LinkedPullRequest {
                     number: PullRequestNumber(pr as u64),
@@ -121,7 +121,7 @@ pub(crate) async fn load(
             .await?
             .map(record);
         for issue in agent_run::linked_issues(pool, repo_id, n).await? {
-            let found = platform.github.get_issue(repo, issue as u64).await?;
+            let found = platform.code_host.get_issue(repo, issue as u64).await?;
             facts.linked_issues.push(LinkedIssue {
                 number: IssueNumber(issue as u64),
                 labels: labels(&found.labels),

@@ -225,7 +225,7 @@ async fn ask_for_input(ctx: &WorkflowContext, p: &Platform, event: &Event) {
     let _: Result<bool, WorkflowError> = ctx
         .step_with("ask_for_input", RetryPolicy::no_retry(), |_| async {
             match p
-                .github
+                .code_host
                 .add_labels(repo, number, std::slice::from_ref(&label))
                 .await
             {

@@ -156,7 +156,14 @@ impl Workflow for DocsIndex {
             let globs = p.docs.globs();
             let config = &p.config.docs;
             let git_ref = &repo.default_branch;
-            Ok(source::list_documents(&p.github, &repo.full_name, git_ref, globs, config).await?)
+            Ok(source::list_documents(
+                p.code_host.as_ref(),
+                &repo.full_name,
+                git_ref,
+                globs,
+                config,
+            )
+            .await?)
         })
         .await?;
         let model = embedder.model();
@@ -278,7 +285,7 @@ async fn index_batch(
     let mut documents: Vec<(&TreeFile, Vec<Chunk>)> = Vec::new();
     let mut unreadable: Vec<String> = Vec::new();
     for file in files.iter().filter(|f| !current(f)) {
-        match source::read_document(&p.github, &repo.full_name, file).await {
+        match source::read_document(p.code_host.as_ref(), &repo.full_name, file).await {
             Ok(text) => documents.push((file, chunk(&text, &p.config.docs.chunk))),
             Err(e) if matches!(e.classify(), Failure::NotFound | Failure::Permanent) => {
                 tracing::warn!(repository = %repo.full_name, path = %file.path, error.message = %e, "document skipped: unreadable");

@@ -1,11 +1,14 @@
 //! Where documents come from: the one seam between indexing and the repository. Today both
-//! functions read GitHub's Git database API (a recursive tree for the listing, a raw blob per
+//! functions read the code host's Git database (a recursive tree for the listing, a raw blob per
 //! document); a local workspace mirror can replace them without touching the indexer.
 
 use serde::{Deserialize, Serialize};
 
 use super::config::{DocGlobs, DocsConfig};
-use crate::github::{self, GitHubClient, TreeFile};
+use crate::{
+    github::{self, TreeFile},
+    provider::RepositoryProvider,
+};
 
 /// The documents of a repository at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,17 +24,17 @@ pub struct Listing {
 
 /// The documents of `repo` at `git_ref` matching the globs, within the limits.
 pub async fn list_documents(
-    github: &GitHubClient,
+    host: &dyn RepositoryProvider,
     repo: &str,
     git_ref: &str,
     globs: &DocGlobs,
     config: &DocsConfig,
 ) -> github::Result<Listing> {
-    let tree = github.get_tree(repo, git_ref).await?;
+    let tree = host.get_tree(repo, git_ref).await?;
     if tree.truncated {
         tracing::warn!(
             repository = repo,
-            "github truncated the tree: indexing what it listed and deleting nothing"
+            "the code host truncated the tree: indexing what it listed and deleting nothing"
         );
     }
     let mut files: Vec<TreeFile> = tree
@@ -52,9 +55,9 @@ pub async fn list_documents(
 
 /// The text of one document.
 pub async fn read_document(
-    github: &GitHubClient,
+    host: &dyn RepositoryProvider,
     repo: &str,
     file: &TreeFile,
 ) -> github::Result<String> {
-    github.get_blob_text(repo, &file.blob_sha).await
+    host.get_blob_text(repo, &file.blob_sha).await
 }

@@ -54,7 +54,7 @@ pub async fn cancel(
             next_steps: &[],
             console_url: &p.config.console_url,
         };
-        p.github
+        p.code_host
             .upsert_status_comment(
                 &run.repository,
                 run.thread_number as u64,

@@ -3,10 +3,12 @@
 //! Local bookkeeping comes first and never waits on GitHub: the run's tokens are revoked, its
 //! mirror says how it ended and why (`agent_runs.status`, `failure`), its runtime is released;
 //! the engine gives its slots back when the cleanup returns, whatever GitHub did. Then GitHub: the
-//! thread gets `need:input` when GitHub kept rate-limiting past the bound, and the status comment
-//! says why the run ended and what the Owner can do. A GitHub refusal is logged once and returned
-//! with its cause (status and GitHub's message): retried only when a retry can help (5xx, rate
-//! limits), so a revoked token ends the cleanup at once, its cause in the `cleanup_failed` event.
+//! thread gets `need:input` when GitHub kept rate-limiting past the bound, or when a reviewer run
+//! failed or timed out (the pre-review gate has no verdict: the Owner decides, and the pull request
+//! loses `need:reviewer`), and the status comment says why the run ended and what the Owner can
+//! do. A GitHub refusal is logged once and returned with its cause (status and GitHub's message):
+//! retried only when a retry can help (5xx, rate limits), so a revoked token ends the cleanup at
+//! once, its cause in the `cleanup_failed` event.
 
 use engine::{EndReason, StepError};
 use uuid::Uuid;
@@ -14,7 +16,7 @@ use uuid::Uuid;
 use super::{
     comment::{self, Outcome, Phase, StatusView},
     failure::Cause,
-    links, workflow,
+    links, review_gate, workflow,
 };
 use crate::{
     github::Error as GitHubError,
@@ -50,15 +52,23 @@ pub(super) async fn run(p: &Platform, run_id: Uuid, reason: EndReason) -> Result
 
     let mut refused = Vec::new();
     let thread = run.thread_number as u64;
-    if cause.as_ref().is_some_and(Cause::asks_for_input) {
-        let label = p
-            .policy
-            .catalog()
-            .need(NeedLabel::Input)
-            .as_str()
-            .to_owned();
+    // A pre-review cancelled by a person was ended on purpose; one that failed leaves the gate open.
+    let gate_unresolved = run.kind == "reviewer" && reason != EndReason::Cancelled;
+    let catalog = p.policy.catalog();
+    if gate_unresolved && let Some(pr) = run.pull_request_number {
+        let reviewer = catalog.need(NeedLabel::Reviewer).as_str();
         if let Err(e) = p
-            .github
+            .code_host
+            .remove_label(&run.repository, pr as u64, reviewer)
+            .await
+        {
+            refused.push(logged(run_id, e));
+        }
+    }
+    if gate_unresolved || cause.as_ref().is_some_and(Cause::asks_for_input) {
+        let label = catalog.need(NeedLabel::Input).as_str().to_owned();
+        if let Err(e) = p
+            .code_host
             .add_labels(&run.repository, thread, std::slice::from_ref(&label))
             .await
         {
@@ -66,13 +76,18 @@ pub(super) async fn run(p: &Platform, run_id: Uuid, reason: EndReason) -> Result
         }
     }
     let ru = run.locale == "ru";
+    let hints: Vec<&str> = gate_unresolved
+        .then(|| review_gate::unresolved_hint(ru))
+        .into_iter()
+        .chain(cause.as_ref().and_then(|c| c.hint(ru)))
+        .collect();
     let view = StatusView {
         run: &run,
         phase: Phase::Finished,
         outcome: Some(Outcome {
             status: reason.as_str().into(),
             detail: cause.as_ref().map(|c| c.detail(ru)),
-            hint: cause.as_ref().and_then(|c| c.hint(ru)).map(str::to_owned),
+            hint: (!hints.is_empty()).then(|| hints.join(" ")),
         }),
         next_steps: &[],
         console_url: &p.config.console_url,
@@ -82,7 +97,7 @@ pub(super) async fn run(p: &Platform, run_id: Uuid, reason: EndReason) -> Result
         .unwrap_or_default();
     let body = format!("{}{}", comment::render(&view), links::render(&run, &links));
     match p
-        .github
+        .code_host
         .upsert_status_comment(
             &run.repository,
             thread,

@@ -77,7 +77,7 @@ pub(crate) async fn open_or_update(
     let (pull, created): (PullRequest, bool) =
         github_step::call(ctx, "open_pull_request", waits, || async {
             let open = p
-                .github
+                .code_host
                 .list_pull_requests_for_branch(repo, &run.branch)
                 .await?;
             if let Some(found) = open.into_iter().find(|pr| pr.base_ref == base) {
@@ -89,13 +89,13 @@ pub(crate) async fn open_or_update(
                 title: &title,
                 body: &body,
             };
-            Ok((p.github.create_pull_request(repo, &new).await?, true))
+            Ok((p.code_host.create_pull_request(repo, &new).await?, true))
         })
         .await?;
     // An Issue's run describes the pull request; a revise keeps what the pull request says.
     if !created && run.thread_kind == "issue" {
         github_step::call(ctx, "update_pull_request", waits, || async {
-            Ok(p.github
+            Ok(p.code_host
                 .update_pull_request(repo, pull.number, &title, &body)
                 .await
                 .map(|_| ())?)

@@ -165,7 +165,7 @@ pub async fn issue(
     if !outside.is_empty() {
         return Ok(Err(PushRefusal::WriteScope(outside)));
     }
-    let repository = p.github.get_repository(&run.repository).await?;
+    let repository = p.code_host.get_repository(&run.repository).await?;
     let Some(push_url) = repository.clone_url else {
         return Ok(Err(PushRefusal::NoCheckout));
     };
@@ -177,10 +177,10 @@ pub async fn issue(
     };
     let password = match own {
         Some(token) => token,
-        None if !p.github.platform_token().is_blank() => {
-            Plain::new(p.github.platform_token().expose())
-        }
-        None => return Ok(Err(PushRefusal::NoToken)),
+        None => match p.code_host.fallback_push_token() {
+            Some(token) => Plain::new(token.expose()),
+            None => return Ok(Err(PushRefusal::NoToken)),
+        },
     };
     let Some(expires_at) = push_grant::issue(
         &p.pool,

@@ -30,6 +30,15 @@ use crate::{
     },
 };
 
+/// What the Owner can do when the reviewer run failed or timed out (its cleanup set `need:input`).
+pub(crate) fn unresolved_hint(ru: bool) -> &'static str {
+    if ru {
+        "Пре-ревью не завершилось, вердикта нет: на Issue поставлен `need:input`, решает Owner. Проверьте pull request сами или снова поставьте на него `need:reviewer`, чтобы повторить пре-ревью."
+    } else {
+        "The pre-review did not finish and gave no verdict: the Issue got `need:input` and the Owner decides. Review the pull request yourself, or add `need:reviewer` to it again to repeat the pre-review."
+    }
+}
+
 /// What the finished run's status comment shows.
 pub(crate) struct Finish {
     /// The Owner's next steps (none while the pre-review is pending).
@@ -116,7 +125,7 @@ async fn after_stage(
                 ctx,
                 "review_head",
                 p.config.github_rate_limit_waits,
-                || async { Ok(p.github.get_pull_request(repo, pr).await?.head_sha) },
+                || async { Ok(p.code_host.get_pull_request(repo, pr).await?.head_sha) },
             )
             .await?
         }
@@ -408,12 +417,12 @@ async fn relabel(
     add: &[String],
 ) -> Result<Vec<String>, CallError> {
     for label in remove {
-        p.github.remove_label(repo, number, label).await?;
+        p.code_host.remove_label(repo, number, label).await?;
     }
     if add.is_empty() {
-        return Ok(p.github.get_issue(repo, number).await?.labels);
+        return Ok(p.code_host.get_issue(repo, number).await?.labels);
     }
-    Ok(p.github.add_labels(repo, number, add).await?)
+    Ok(p.code_host.add_labels(repo, number, add).await?)
 }
 
 /// The Owner's next steps after `trigger`'s stage, from the labels as they are now.

@@ -122,7 +122,7 @@ async fn publish(
             .and_then(|r| r.status_comment_id)
             .map(|id| id as u64);
         let posted = p
-            .github
+            .code_host
             .upsert_status_comment(
                 &run.repository,
                 run.thread_number as u64,
@@ -172,7 +172,7 @@ impl Workflow for StageRun {
             if agent_run::pickup_reacted(&p.pool, run_id).await? {
                 return Ok(());
             }
-            p.github
+            p.code_host
                 .add_reaction(repo, thread, crate::github::Reaction::Eyes)
                 .await?;
             Ok(agent_run::set_pickup_reacted(&p.pool, run_id).await?)
@@ -181,7 +181,7 @@ impl Workflow for StageRun {
         let issue = match run.issue_number {
             Some(n) => Some(
                 github_step::call(&ctx, "load_issue", waits, || async {
-                    Ok(p.github.get_issue(repo, n as u64).await?)
+                    Ok(p.code_host.get_issue(repo, n as u64).await?)
                 })
                 .await?,
             ),
@@ -199,7 +199,7 @@ impl Workflow for StageRun {
         .await?;
         let source: crate::github::Repository =
             github_step::call(&ctx, "load_repository", waits, || async {
-                Ok(p.github.get_repository(repo).await?)
+                Ok(p.code_host.get_repository(repo).await?)
             })
             .await?;
         let ws: Workspace = ctx

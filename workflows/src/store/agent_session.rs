@@ -14,12 +14,15 @@ use uuid::Uuid;
 use super::agent_run::AgentRun;
 use crate::error::{Result, db};
 
-/// The lineage of a run: `<owner/name>#<issue>`, or the thread number for runs without an Issue.
+/// The lineage of a run: `<owner/name>#<issue>/<role>` (the thread number for runs without an
+/// Issue). The runs of one role on one Issue share a codex thread (a revise resumes the stage's
+/// conversation); another role, the reviewer included, starts its own (ADR 0020).
 pub fn lineage(run: &AgentRun) -> String {
     format!(
-        "{}#{}",
+        "{}#{}/{}",
         run.repository,
-        run.issue_number.unwrap_or(run.thread_number)
+        run.issue_number.unwrap_or(run.thread_number),
+        run.role
     )
 }
 

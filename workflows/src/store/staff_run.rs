@@ -40,6 +40,8 @@ pub struct RunRow {
     pub created_at: DateTime<Utc>,
     /// Finished.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why it did not succeed (error code and message), once it ended so.
+    pub failure: Option<String>,
 }
 
 impl RunRow {
@@ -60,6 +62,7 @@ impl RunRow {
             branch: r.get("branch"),
             created_at: r.get("created_at"),
             finished_at: r.get("finished_at"),
+            failure: r.get("failure"),
         }
     }
 }

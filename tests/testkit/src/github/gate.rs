@@ -40,23 +40,35 @@ pub(super) async fn gate(
             Auth::Unknown | Auth::Missing => None,
         }
     };
-    match (auth, fault) {
-        (Auth::Missing, _) => {
+    match auth {
+        Auth::Missing => {
             return reply(
                 StatusCode::UNAUTHORIZED,
                 json::error("Requires authentication"),
             );
         }
-        (Auth::Unknown, _) => {
+        Auth::Unknown => {
             return reply(StatusCode::UNAUTHORIZED, json::error("Bad credentials"));
         }
-        (_, Some(Fault::Stall(delay))) => tokio::time::sleep(delay).await,
-        (_, Some(fault)) => return fault_response(&fault),
-        (_, None) => {}
+        Auth::Platform | Auth::Bot => {}
     }
+    let lost = match fault {
+        Some(Fault::Stall(delay)) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
+        Some(Fault::AnswerLost(code)) => Some(code),
+        Some(fault) => return fault_response(&fault),
+        None => None,
+    };
     parts.extensions.insert(auth);
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let served = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    match lost {
+        Some(code) => fault_response(&Fault::ServerError(code)),
+        None => served,
+    }
 }
 
 fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
@@ -90,7 +102,7 @@ fn fault_response(fault: &Fault) -> Response {
         "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
     let secs = |d: &Duration| d.as_secs_f64().ceil().to_string();
     let (status, message, headers): (StatusCode, &str, Vec<(&str, String)>) = match fault {
-        Fault::ServerError(code) => (
+        Fault::ServerError(code) | Fault::AnswerLost(code) => (
             StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "Server Error",
             Vec::new(),

@@ -68,6 +68,9 @@ pub enum Fault {
     BadCredentials,
     /// Waits this long before serving the request normally, to exercise client timeouts.
     Stall(Duration),
+    /// Serves the request (its effect happens), then answers this 5xx instead of the result, as
+    /// when GitHub did the work but its answer was lost on the way.
+    AnswerLost(u16),
 }
 
 /// Shared by the handle and the server task.

@@ -72,6 +72,7 @@ fn summary(r: RunRow) -> wire::RunSummary {
         branch: r.branch,
         created_at: r.created_at,
         finished_at: r.finished_at,
+        failure: r.failure,
     }
 }
 

@@ -4411,6 +4411,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RunStatus {
 ///    "agent_status",
 ///    "branch",
 ///    "created_at",
+///    "failure",
 ///    "finished_at",
 ///    "id",
 ///    "issue_number",
@@ -4437,6 +4438,13 @@ impl ::std::convert::TryFrom<::std::string::String> for RunStatus {
 ///    "created_at": {
 ///      "type": "string",
 ///      "format": "date-time"
+///    },
+///    "failure": {
+///      "description": "Why a run that ended did not succeed: its error code and message (e.g. `github_bad_credentials: step pickup_reaction failed ...`); null while it runs, after a success and after a retry.",
+///      "type": [
+///        "string",
+///        "null"
+///      ]
 ///    },
 ///    "finished_at": {
 ///      "type": [
@@ -4505,6 +4513,8 @@ pub struct RunSummary {
     pub agent_status: ::std::option::Option<::std::string::String>,
     pub branch: ::std::string::String,
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Why a run that ended did not succeed: its error code and message (e.g. `github_bad_credentials: step pickup_reaction failed ...`); null while it runs, after a success and after a retry.
+    pub failure: ::std::option::Option<::std::string::String>,
     pub finished_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     pub id: ::uuid::Uuid,
     pub issue_number: ::std::option::Option<i64>,

@@ -318,7 +318,7 @@ async fn reindex(server: &Server) -> Result<Value> {
     let platform = Platform::new(
         pool.clone(),
         Policy::new(&PolicyConfig::default())?,
-        GitHubClient::new(fake_github_config(&github))?,
+        Arc::new(GitHubClient::new(fake_github_config(&github))?),
         PlatformConfig {
             docs,
             ..PlatformConfig::default()

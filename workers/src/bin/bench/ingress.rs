@@ -28,7 +28,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
     let pool = server.engine_db("ingress", 40).await?;
     let github = FakeGitHub::start().await.context("fake github")?;
     let policy = Policy::new(&PolicyConfig::default()).context("policy")?;
-    let client = GitHubClient::new(fake_github_config(&github)).context("github client")?;
+    let client = Arc::new(GitHubClient::new(fake_github_config(&github)).context("github client")?);
     let runtime = Arc::new(LocalRuntime::new(
         std::env::temp_dir().join("ck8s-bench-ingress"),
         AgentCommand {

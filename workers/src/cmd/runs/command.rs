@@ -98,7 +98,6 @@ async fn execute(
             issue,
             limit,
             cursor,
-            wide,
             json,
         } => {
             let query = ListQuery {
@@ -112,7 +111,7 @@ async fn execute(
             if json {
                 print_json(&page)?;
             } else {
-                print!("{}", list::render(&page, wide, Utc::now()));
+                print!("{}", list::render(&page, Utc::now()));
             }
         }
         RunsCommand::Show { id, json } => {

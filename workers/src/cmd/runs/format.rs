@@ -2,17 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use crate::api::staff::wire;
 
 /// Most characters of an event's details on one line.
 const DETAIL_CHARS: usize = 160;
-
-/// The first eight characters of a run id (what the table shows).
-pub(super) fn short(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_owned()
-}
 
 /// A duration for a person: `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`.
 pub(super) fn duration_ms(ms: i64) -> String {

@@ -1,4 +1,5 @@
-//! `runs list`: a page of runs as a table, then the cursor of the next page.
+//! `runs list`: a page of runs as a table, then the cursor of the next page. Ids are printed
+//! whole, so any of them can be pasted into `runs show|follow|cancel|retry`.
 
 use chrono::{DateTime, Utc};
 
@@ -6,17 +7,13 @@ use super::format;
 use crate::api::staff::wire;
 
 /// The page as a table (a header and one line per run) and its footer.
-pub(super) fn render(page: &wire::RunPage, wide: bool, now: DateTime<Utc>) -> String {
+pub(super) fn render(page: &wire::RunPage, now: DateTime<Utc>) -> String {
     let rows: Vec<[String; 6]> = page
         .items
         .iter()
         .map(|r| {
             [
-                if wide {
-                    r.id.to_string()
-                } else {
-                    format::short(r.id)
-                },
+                r.id.to_string(),
                 format::kind(r),
                 format::thread(r),
                 match &r.wait_state {

@@ -107,7 +107,7 @@ pub(super) async fn start_with(tune: impl FnOnce(DocsConfig) -> DocsConfig) -> B
     let platform = Platform::new(
         pool.clone(),
         policy,
-        GitHubClient::new(gh).unwrap(),
+        Arc::new(GitHubClient::new(gh).unwrap()),
         config,
         runtime,
     );
