@@ -1,6 +1,8 @@
 //! The codex part of `dev --demo`: when the codex CLI is installed, the stage run's agent is
 //! `codex-k8s agent-runner` driving the real codex against a scripted local model that asks the
-//! Owner one question through the platform's MCP tool `owner_feedback_request`. A local approver
+//! Owner one question through the platform's MCP tool `owner_feedback_request`, then has codex
+//! commit a file in its checkout (the runner pushes it; the platform opens the pull request); the
+//! reviewer's codex, started by the pre-review gate, answers with an `approve` verdict. A local approver
 //! endpoint receives the signed approval request (the universal approver contract), the question
 //! is answered from the terminal (or with the first option when there is no terminal), and the
 //! answer goes back through the approver callback.
@@ -64,11 +66,20 @@ pub(crate) async fn start(codex: PathBuf) -> anyhow::Result<(CodexDemo, AgentCom
         ],
         "allow_custom": true
     });
-    let script = Script::new([Turn::tool_call(
-        "mcp__platform__owner_feedback_request",
-        question,
-        "The Owner has chosen; I implemented search with that backend and opened no PR in this demo.",
-    )]);
+    let work = "mkdir -p docs && printf '# Search\\n\\nThe backend is the one the Owner chose in the Issue.\\n' > docs/search.md && git add -A && git commit -qm 'Describe the search backend'";
+    let verdict = json!({ "status": "done", "summary": "docs/search.md records the Owner's choice; nothing blocking.", "verdict": "approve", "blocking_findings": 0, "open_questions": [] });
+    let script = Script::new([
+        Turn::chain(
+            "mcp__platform__owner_feedback_request",
+            question,
+            Turn::tool_call(
+                "exec_command",
+                json!({ "cmd": work }),
+                "## Describe the search backend\nRecorded the Owner's choice of search backend in docs/search.md.",
+            ),
+        ),
+        Turn::message(verdict.to_string()),
+    ]);
     let model = FakeModel::start(script)
         .await
         .context("start the scripted model")?;

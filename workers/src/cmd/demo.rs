@@ -1,16 +1,22 @@
 //! `dev --demo`: posts a signed, recorded GitHub delivery (`issues.labeled` with `run:dev`) to the
-//! platform's own webhook ingress, follows the routing and the stage run, and prints the status
-//! comment the fake GitHub received.
+//! platform's own webhook ingress, follows the routing, the stage run and the reviewer's
+//! pre-review it starts, and prints what happened: the agent's commit on the work branch (in a
+//! local git server holding the demo repository), the pull request the platform opened, the
+//! reviewer's verdict, the run's links and the status comments the fake GitHub received.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use testkit::github::FakeGitHub;
+use testkit::{
+    git::{Access, GitServer},
+    github::FakeGitHub,
+};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 use workflows::store::{
     directory::{self, NewProject, NewUser},
-    webhook_delivery,
+    link, review, webhook_delivery,
 };
 
 use super::{codex_demo::CodexDemo, follow};
@@ -76,6 +82,17 @@ pub(crate) async fn run(
     directory::upsert_member(pool, project, user, "admin").await?;
     directory::bind_repository(pool, project, &repo, "main").await?;
     fake.add_issue(&repo, issue, &title, &["run:dev"]);
+    // The repository itself: the agent works in a checkout, the runner pushes the work branch with
+    // the platform token (the binding has no token of its own).
+    let git = GitServer::start()
+        .await
+        .context("start the local git server (needs git)")?;
+    let base = git
+        .create_repo(&repo, &[("README.md", "# Demo shop\n")])
+        .context("create the demo repository")?;
+    fake.set_clone_url(&repo, &git.clone_url(&repo));
+    git.grant_token("platform", fake.platform_token(), Access::Write);
+    println!("git       local git server: {}", git.clone_url(&repo));
     println!("\ndemo      {repo}#{issue}: {sender} (project admin) adds run:dev");
 
     // Kept alive for the whole run: the scripted model codex talks to.
@@ -121,14 +138,65 @@ pub(crate) async fn run(
     let mut nothing = |_: &engine::RunDetail| None;
     let stage = follow::follow(&wiring.client, agent_run, shutdown, &mut nothing).await?;
     follow::print_timeline(&stage);
-    let comments = fake.comments(&repo, issue);
-    match comments
-        .iter()
-        .find(|(_, body)| body.contains("codex-k8s:run-status"))
-    {
-        Some((id, body)) => println!("\nstatus comment #{id} on {repo}#{issue}:\n{body}"),
-        None => println!("\nno status comment was posted"),
+    let mut ok = follow::succeeded(&stage);
+    let branch = format!("codex/issue-{issue}");
+    match git.branch_head(&repo, &branch) {
+        Some(head) => {
+            let subjects = git.subjects(&repo, &format!("{base}..{head}"));
+            println!(
+                "\ncommit    {} on {branch}: {}",
+                &head[..12.min(head.len())],
+                subjects.join(" · ")
+            );
+        }
+        None => println!(
+            "\ncommit    none on {branch} (the scripted stand-in commits nothing; with the codex CLI installed the agent commits and the runner pushes)"
+        ),
     }
-    println!("labels    {:?}", fake.labels(&repo, issue));
-    Ok(follow::succeeded(&stage))
+    for (number, title, _, head_ref, open, author) in fake.pull_requests(&repo) {
+        println!(
+            "pull req  #{number} \"{title}\" {head_ref} → main by {author} ({}): {}/{repo}/pull/{number}",
+            if open { "open" } else { "closed" },
+            fake.base_url()
+        );
+    }
+    if let Some(reviewer) = reviewer_of(pool, agent_run).await? {
+        let run = follow::follow(&wiring.client, reviewer, shutdown, &mut nothing).await?;
+        ok &= follow::succeeded(&run);
+        let verdict = review::get(pool, reviewer).await?;
+        match verdict {
+            Some(r) => println!(
+                "verdict   {} by the reviewer run {reviewer} (round {}): {}",
+                r.verdict.as_deref().unwrap_or("none"),
+                r.round,
+                r.summary.as_deref().unwrap_or("")
+            ),
+            None => println!("verdict   none recorded by the reviewer run {reviewer}"),
+        }
+    }
+    println!("links     of the stage run {agent_run}:");
+    for l in link::list_for_run(pool, agent_run).await? {
+        let url = l.metadata["url"].as_str().unwrap_or_default();
+        println!("          {:<12} {} {url}", l.kind, l.target);
+    }
+    for (id, body) in fake
+        .comments(&repo, issue)
+        .iter()
+        .filter(|(_, body)| body.contains("codex-k8s:run-status"))
+    {
+        println!("\nstatus comment #{id} on {repo}#{issue}:\n{body}");
+    }
+    println!("labels    {repo}#{issue}: {:?}", fake.labels(&repo, issue));
+    Ok(ok)
+}
+
+/// The reviewer run the stage run's pre-review started (recorded with it, in the step that started
+/// it); none when the gate started none, e.g. the agent changed nothing.
+async fn reviewer_of(pool: &sqlx::PgPool, stage: Uuid) -> anyhow::Result<Option<Uuid>> {
+    Ok(
+        sqlx::query_scalar("select reviewer_run_id from reviews where stage_run_id = $1")
+            .bind(stage)
+            .fetch_optional(pool)
+            .await?,
+    )
 }

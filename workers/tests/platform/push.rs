@@ -338,6 +338,18 @@ async fn codex_commits_the_runner_pushes_with_the_repository_token_and_a_review_
             .await
             .contains(&("pull_request".to_owned(), number.to_string()))
     );
+    // The revise resumed the stage's codex thread (same role, same Issue: ADR 0020).
+    let threads: std::collections::BTreeSet<String> = s
+        .fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.thread_id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        threads.len(),
+        1,
+        "one codex thread for dev and its revise: {threads:?}"
+    );
     let pool = p.pool.clone();
     s.p.stop().await;
     pool.close().await;

@@ -42,6 +42,21 @@ fn a_full_demo_run_at_debug_level_logs_no_webhook_secret() {
     );
     assert!(out.contains("status comment #"), "the demo ran: {out}");
     assert!(!out.contains(secret), "secret in output");
+    // With the codex CLI (installed by tests/npm-install.sh) the demo shows the whole path: the
+    // agent's commit on the work branch, the pull request, the reviewer's verdict and the links.
+    for shown in [
+        "Describe the search backend",
+        "pull req  #",
+        "verdict   approve by the reviewer run",
+        "pull_request",
+        "Reviewer verdict: `approve`",
+    ] {
+        assert!(out.contains(shown), "{shown:?} in the demo's output: {out}");
+    }
+    assert!(
+        out.contains("\ncommit    ") && !out.contains("commit    none"),
+        "{out}"
+    );
 }
 
 #[tokio::test]

@@ -61,6 +61,17 @@ pub enum Turn {
         #[serde(default)]
         then_usage: Usage,
     },
+    /// Call a tool, then, once codex sends the tool's output, go on with `next` in the same
+    /// conversation turn (another call or the answer): an agent that does several things first.
+    Chain {
+        /// The tool, named as for [`Turn::ToolCall`].
+        tool: String,
+        /// The call's arguments.
+        #[serde(default)]
+        arguments: Value,
+        /// What follows the tool's output.
+        next: Box<Turn>,
+    },
     /// Answer with `response.failed`, code `invalid_prompt`: codex 0.171.0 does not retry it and ends
     /// the turn with `turn.failed` carrying `message` (a `server_error` would be retried 5 times).
     Fail {
@@ -89,11 +100,20 @@ impl Turn {
         }
     }
 
+    /// A tool call followed, once its output arrives, by `next` in the same conversation turn.
+    pub fn chain(tool: impl Into<String>, arguments: Value, next: Turn) -> Self {
+        Turn::Chain {
+            tool: tool.into(),
+            arguments,
+            next: Box::new(next),
+        }
+    }
+
     /// The same turn with `usage` on its (first) response.
     pub fn with_usage(mut self, value: Usage) -> Self {
         match &mut self {
             Turn::Message { usage, .. } | Turn::ToolCall { usage, .. } => *usage = value,
-            Turn::Fail { .. } => {}
+            Turn::Chain { .. } | Turn::Fail { .. } => {}
         }
         self
     }

@@ -25,6 +25,15 @@ use super::{
 /// Largest request body the fake reads (codex resends the whole history every time).
 const MAX_BODY_BYTES: usize = 64 << 20;
 
+/// What answers a call's output.
+#[derive(Debug)]
+enum Then {
+    /// This message ends the conversation turn.
+    Message(String, Usage),
+    /// This scripted turn follows in the same conversation turn.
+    Turn(Turn),
+}
+
 /// A call the fake made and whose output it waits for.
 #[derive(Debug)]
 struct Pending {
@@ -32,8 +41,7 @@ struct Pending {
     tool: ToolName,
     arguments: String,
     usage: Usage,
-    then: String,
-    then_usage: Usage,
+    then: Then,
 }
 
 /// The fake's mutable state; the lock is never held across an await.
@@ -106,19 +114,9 @@ fn next(shared: &mut Shared, body: &Value) -> Result<(Output, Usage), String> {
     shared.responses += 1;
     let n = shared.responses;
     if let Some(pending) = &shared.pending {
-        let output = if answered_call(body) == Some(pending.call_id.as_str()) {
-            let answer = (
-                Output::Message {
-                    id: format!("msg_{n}"),
-                    text: pending.then.clone(),
-                },
-                pending.then_usage,
-            );
-            shared.pending = None;
-            answer
-        } else {
+        if answered_call(body) != Some(pending.call_id.as_str()) {
             // The same request again (codex retried it): the same call again.
-            (
+            return Ok((
                 Output::Call {
                     id: format!("fc_{n}"),
                     call_id: pending.call_id.clone(),
@@ -126,10 +124,38 @@ fn next(shared: &mut Shared, body: &Value) -> Result<(Output, Usage), String> {
                     arguments: pending.arguments.clone(),
                 },
                 pending.usage,
-            )
-        };
-        return Ok(output);
+            ));
+        }
+        let answered = shared.pending.take().expect("pending");
+        match answered.then {
+            Then::Message(text, usage) => {
+                return Ok((
+                    Output::Message {
+                        id: format!("msg_{n}"),
+                        text,
+                    },
+                    usage,
+                ));
+            }
+            Then::Turn(turn) => shared.turns.push_front(turn),
+        }
     }
+    let call = |tool: String, arguments: Value, usage: Usage, then: Then| {
+        let pending = Pending {
+            call_id: format!("call_{n}"),
+            tool: ToolName::parse(&tool),
+            arguments: arguments.to_string(),
+            usage,
+            then,
+        };
+        let output = Output::Call {
+            id: format!("fc_{n}"),
+            call_id: pending.call_id.clone(),
+            tool: pending.tool.clone(),
+            arguments: pending.arguments.clone(),
+        };
+        (pending, output)
+    };
     match shared.turns.pop_front() {
         Some(Turn::Message { text, usage }) => Ok((
             Output::Message {
@@ -145,20 +171,17 @@ fn next(shared: &mut Shared, body: &Value) -> Result<(Output, Usage), String> {
             then,
             then_usage,
         }) => {
-            let pending = Pending {
-                call_id: format!("call_{n}"),
-                tool: ToolName::parse(&tool),
-                arguments: arguments.to_string(),
-                usage,
-                then,
-                then_usage,
-            };
-            let output = Output::Call {
-                id: format!("fc_{n}"),
-                call_id: pending.call_id.clone(),
-                tool: pending.tool.clone(),
-                arguments: pending.arguments.clone(),
-            };
+            let (pending, output) = call(tool, arguments, usage, Then::Message(then, then_usage));
+            shared.pending = Some(pending);
+            Ok((output, usage))
+        }
+        Some(Turn::Chain {
+            tool,
+            arguments,
+            next,
+        }) => {
+            let usage = Usage::default();
+            let (pending, output) = call(tool, arguments, usage, Then::Turn(*next));
             shared.pending = Some(pending);
             Ok((output, usage))
         }
@@ -232,6 +255,36 @@ mod tests {
         );
         assert!(
             matches!(reply(&mut shared, json!({ "input": [] })), Output::Message { text, .. } if text.contains("no more turns"))
+        );
+    }
+
+    #[test]
+    fn a_chain_makes_its_calls_one_after_another_then_answers() {
+        let state = state(Script::new([
+            Turn::chain(
+                "mcp__platform__ask",
+                json!({ "q": 1 }),
+                Turn::tool_call("exec_command", json!({ "cmd": "true" }), "both done"),
+            ),
+            Turn::message("next turn"),
+        ]));
+        let mut shared = lock(&state);
+        let first = reply(&mut shared, json!({ "input": [{ "type": "message" }] }));
+        let Output::Call { call_id, .. } = first else {
+            panic!("{first:?}")
+        };
+        let answered = json!({ "input": [{ "type": "function_call_output", "call_id": call_id }] });
+        let second = reply(&mut shared, answered);
+        let Output::Call { call_id, tool, .. } = second else {
+            panic!("{second:?}")
+        };
+        assert_eq!(tool.name, "exec_command");
+        let answered = json!({ "input": [{ "type": "function_call_output", "call_id": call_id }] });
+        assert!(
+            matches!(reply(&mut shared, answered), Output::Message { text, .. } if text == "both done")
+        );
+        assert!(
+            matches!(reply(&mut shared, json!({ "input": [] })), Output::Message { text, .. } if text == "next turn")
         );
     }
 }
