@@ -260,6 +260,15 @@ pub enum AdminRepo {
     },
     /// Reseal every repository token with the active key (CK8S_TOKEN_KEY_ID), after adding a key to CK8S_TOKEN_KEYS.
     Reencrypt,
+    /// Create (or repair) a bound repository's GitHub webhook to this platform's ingress, signed with CK8S_GITHUB_WEBHOOK_SECRET (needs a platform token with admin rights on the repository).
+    Webhook {
+        /// `owner/name`.
+        #[arg(long)]
+        repo: String,
+        /// The public ingress URL GitHub posts to; default: CK8S_PLATFORM_API_URL + /api/v1/webhooks/github.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// `admin member` subcommands.

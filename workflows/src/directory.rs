@@ -58,6 +58,9 @@ pub enum DirectoryError {
     /// Sealing or opening a token failed.
     #[error("repository token")]
     Vault(#[source] VaultError),
+    /// The code host refused or did not answer (its status and message are in the source).
+    #[error("the code host")]
+    CodeHost(#[source] crate::github::Error),
     /// The store failed.
     #[error("directory store")]
     Store(#[source] crate::Error),
@@ -586,6 +589,39 @@ pub async fn bind_repository(
     audit(&mut tx, "repository_bound", actor, what).await?;
     commit(tx, "directory::bind_repository commit").await?;
     Ok(row)
+}
+
+/// Creates or repairs a bound repository's webhook to the platform's ingress through `host`
+/// (`events` signed with `secret`), then audits it as `repository_webhook_set` (repository id and
+/// name, the code host's hook id, whether it was created, the URL and events; never the secret).
+/// A repository that is not bound is refused before any call.
+pub async fn set_webhook(
+    pool: &PgPool,
+    host: &dyn crate::provider::RepositoryProvider,
+    name: &RepoName,
+    spec: &crate::github::WebhookSpec<'_>,
+    actor: Actor<'_>,
+) -> Result<crate::github::WebhookSetup> {
+    let bound = store::binding(pool, name.as_str())
+        .await?
+        .ok_or(DirectoryError::NotFound("repository"))?;
+    let setup = host
+        .ensure_webhook(name.as_str(), spec)
+        .await
+        .map_err(DirectoryError::CodeHost)?;
+    let mut tx = begin(pool, "directory::set_webhook begin").await?;
+    let what = json!({
+        "repository_id": bound.repository_id,
+        "project_id": bound.project_id,
+        "repository": name.as_str(),
+        "hook_id": setup.id,
+        "created": setup.created,
+        "url": spec.url,
+        "events": spec.events,
+    });
+    audit(&mut tx, "repository_webhook_set", actor, what).await?;
+    commit(tx, "directory::set_webhook commit").await?;
+    Ok(setup)
 }
 
 /// Replaces a repository's token (rebinds it to new credentials). Audited as

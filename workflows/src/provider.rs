@@ -4,9 +4,10 @@
 //!
 //! What the platform needs today: threads (Issues and pull requests) and their labels, comments
 //! and reactions, pull requests of a work branch, repository facts (default branch, clone URL),
-//! the files of a ref for docs indexing, and the fallback push credential. Branches are created by
-//! the agent runner's push (git, not this API). Repository secrets and webhook registration have
-//! no caller yet; they join the trait with their first one.
+//! the files of a ref for docs indexing, the repository's webhook (onboarding), and the fallback
+//! push credential. Branches are created by the agent runner's push (git, not this API).
+//! Repository secrets are not: the code host's secrets are not a runtime source of the platform
+//! (secrets live in Kubernetes, synced by the approval-gated `secret_sync` tool).
 //!
 //! Errors are [`crate::github::Error`]: each keeps the host's HTTP status and message and tells the
 //! durable layer ([`crate::github_step`]) whether to wait, retry or give up.
@@ -15,7 +16,7 @@ use futures::future::BoxFuture;
 
 use crate::github::{
     Comment, GitHubClient, Issue, NewPullRequest, PullRequest, Reaction, Repository, Result, Token,
-    Tree,
+    Tree, WebhookSetup, WebhookSpec,
 };
 
 /// What the platform asks of a code host. `repo` is `owner/name`; `number` an Issue or pull
@@ -106,6 +107,13 @@ pub trait RepositoryProvider: Send + Sync {
     fn get_tree<'a>(&'a self, repo: &'a str, git_ref: &'a str) -> BoxFuture<'a, Result<Tree>>;
     /// A blob's content as UTF-8 text.
     fn get_blob_text<'a>(&'a self, repo: &'a str, sha: &'a str) -> BoxFuture<'a, Result<String>>;
+    /// Creates the repository's webhook to the platform's ingress, or repairs the one with the
+    /// same URL.
+    fn ensure_webhook<'a>(
+        &'a self,
+        repo: &'a str,
+        spec: &'a WebhookSpec<'a>,
+    ) -> BoxFuture<'a, Result<WebhookSetup>>;
     /// The platform-wide token, when one is set: the push credential of a repository bound
     /// without a token of its own (ADR 0018). Never logged or put in a step output.
     fn fallback_push_token(&self) -> Option<&Token>;
@@ -237,6 +245,14 @@ impl RepositoryProvider for GitHubClient {
 
     fn get_blob_text<'a>(&'a self, repo: &'a str, sha: &'a str) -> BoxFuture<'a, Result<String>> {
         Box::pin(GitHubClient::get_blob_text(self, repo, sha))
+    }
+
+    fn ensure_webhook<'a>(
+        &'a self,
+        repo: &'a str,
+        spec: &'a WebhookSpec<'a>,
+    ) -> BoxFuture<'a, Result<WebhookSetup>> {
+        Box::pin(GitHubClient::ensure_webhook(self, repo, spec))
     }
 
     fn fallback_push_token(&self) -> Option<&Token> {

@@ -18,7 +18,7 @@ pub use problem::FieldError;
 pub use run_auth::RunCaller;
 pub use staff::{StaffState, StaffUser};
 pub use state::AppState;
-pub use webhook::sign;
+pub use webhook::{INGRESS_PATH, sign};
 
 use axum::Router;
 use tower_http::trace::TraceLayer;

@@ -16,10 +16,13 @@ use workflows::delivery::{Accepted, IncomingDelivery, accept, read_payload};
 
 use super::{ApiError, AppState};
 
+/// Where GitHub posts deliveries (the repository webhook's URL is the public base plus this).
+pub const INGRESS_PATH: &str = "/api/v1/webhooks/github";
+
 /// The webhook route.
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/webhooks/github", post(receive))
+        .route(INGRESS_PATH, post(receive))
         .route_layer(axum::middleware::from_fn(super::metrics::measure_ingress))
 }
 

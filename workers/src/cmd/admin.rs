@@ -8,7 +8,9 @@ use std::io::BufRead;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use workflows::{
+    delivery::SUBSCRIBED_EVENTS,
     directory::{self, Actor, Email, Login, Platform, ProjectSettings, RepoName, Slug},
+    github::{GitHubClient, Token, WebhookSpec},
     vault::Plain,
 };
 
@@ -109,6 +111,36 @@ pub async fn run(
                 println!(
                     "repository {} bound to {} ({sealed})",
                     bound.full_name, project.slug
+                );
+            }
+            AdminCommand::Repo(AdminRepo::Webhook { repo, url }) => {
+                let secret = config.github_webhook_secret.as_ref().context(
+                    "CK8S_GITHUB_WEBHOOK_SECRET is required: GitHub signs each delivery with it",
+                )?;
+                let github = GitHubClient::new(platform::github_config(config)?)
+                    .context("GitHub client configuration")?;
+                let url = url.unwrap_or_else(|| {
+                    format!(
+                        "{}{}",
+                        config.platform_api_url.trim_end_matches('/'),
+                        crate::api::INGRESS_PATH
+                    )
+                });
+                let secret = Token::new(secret.expose());
+                let spec = WebhookSpec {
+                    url: &url,
+                    secret: &secret,
+                    events: &SUBSCRIBED_EVENTS,
+                };
+                let name = RepoName::parse(&repo)?;
+                let setup =
+                    directory::set_webhook(&pool, &github, &name, &spec, Actor::Cli).await?;
+                println!(
+                    "webhook {} of {} {}: {url} ({})",
+                    setup.id,
+                    name.as_str(),
+                    if setup.created { "created" } else { "repaired" },
+                    SUBSCRIBED_EVENTS.join(", ")
                 );
             }
             AdminCommand::Repo(AdminRepo::Reencrypt) => {

@@ -313,7 +313,9 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-#[tokio::test]
+// Multi-threaded: the admin CLI runs as a blocking child process while the fake GitHub it calls
+// serves from this runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with_admin_and_the_api_and_nothing_secret_leaks()
  {
     workflows::tls::install_crypto_provider();
@@ -472,6 +474,62 @@ async fn a_newcomer_goes_from_an_empty_database_to_a_run_started_by_a_label_with
     assert_eq!(
         (&cli_audit[3].1["github_login"], &cli_audit[3].1["role"]),
         (&json!("bob"), &json!("read_write"))
+    );
+    // The repository's webhook, created, then repaired in place (GitHub hides a hook's secret,
+    // so a second run sets it again instead of adding a hook).
+    let ingress = format!("{api}/api/v1/webhooks/github");
+    let created = env.admin(&["admin", "repo", "webhook", "--repo", "acme/shop"], &[]);
+    assert!(
+        created.contains("created") && created.contains(&ingress),
+        "{created}"
+    );
+    github.fail_next(
+        http::Method::GET,
+        "/repos/acme/shop/hooks",
+        testkit::github::Fault::ServerError(502),
+        1,
+    );
+    let repaired = env.admin(&["admin", "repo", "webhook", "--repo", "acme/shop"], &[]);
+    assert!(repaired.contains("repaired"), "{repaired}");
+    let hooks = github.hooks("acme/shop");
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(
+        (
+            hooks[0].url.as_str(),
+            hooks[0].secret.as_deref(),
+            hooks[0].content_type.as_str(),
+            hooks[0].active
+        ),
+        (ingress.as_str(), Some(webhook_secret), "json", true)
+    );
+    assert_eq!(
+        hooks[0].events,
+        workflows::delivery::SUBSCRIBED_EVENTS.map(str::to_owned)
+    );
+    let audited: Vec<Value> = sqlx::query_scalar(
+        "select detail from flow_events where kind = 'repository_webhook_set' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 2);
+    assert_eq!(
+        (
+            &audited[0]["created"],
+            &audited[1]["created"],
+            &audited[1]["hook_id"]
+        ),
+        (&json!(true), &json!(false), &json!(hooks[0].id))
+    );
+    assert!(!audited[0].to_string().contains(webhook_secret));
+    let unbound = env
+        .command(&["admin", "repo", "webhook", "--repo", "acme/elsewhere"])
+        .output()
+        .unwrap();
+    assert!(!unbound.status.success());
+    assert!(
+        String::from_utf8_lossy(&unbound.stderr).contains("repository not found"),
+        "{unbound:?}"
     );
     // 3. … and the rest through the API.
     // The real agent (codex) is the default; this test asks for the scripted stand-in.

@@ -11,6 +11,15 @@ mod replay;
 mod route;
 
 pub use accept::{Accepted, IncomingDelivery, accept};
+
+/// The events a repository's webhook delivers to the ingress (what routing acts on).
+pub const SUBSCRIBED_EVENTS: [&str; 5] = [
+    "issues",
+    "issue_comment",
+    "pull_request",
+    "pull_request_review",
+    "push",
+];
 pub use parse::{ParseError, parse_event};
 pub use payload::{Payload, PayloadError, read_payload};
 pub use route::RouteDelivery;

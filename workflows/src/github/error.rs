@@ -207,6 +207,15 @@ pub enum Error {
         #[source]
         source: ApiError,
     },
+    /// Creating or repairing the repository's webhook failed.
+    #[error("set the webhook of {repo}")]
+    SetWebhook {
+        /// The repository.
+        repo: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
     /// Reading a blob failed (or its content is not text).
     #[error("get blob {sha} of {repo}")]
     GetBlob {
@@ -278,6 +287,7 @@ impl Error {
             Self::AddReaction { .. } => "add_reaction",
             Self::GetTree { .. } => "get_tree",
             Self::GetBlob { .. } => "get_blob",
+            Self::SetWebhook { .. } => "set_webhook",
         }
     }
 
@@ -303,7 +313,8 @@ impl Error {
             | Self::ListComments { source, .. }
             | Self::AddReaction { source, .. }
             | Self::GetTree { source, .. }
-            | Self::GetBlob { source, .. } => Some(source),
+            | Self::GetBlob { source, .. }
+            | Self::SetWebhook { source, .. } => Some(source),
         }
     }
 }

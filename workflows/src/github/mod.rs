@@ -8,6 +8,7 @@
 mod client;
 mod comment;
 mod error;
+mod hooks;
 mod issue;
 pub(crate) mod metrics;
 mod pull;
@@ -21,6 +22,7 @@ mod tree;
 pub use client::{ClientConfig, DEFAULT_BASE_URL, GitHubClient};
 pub use comment::Comment;
 pub use error::{ApiError, Error, Result};
+pub use hooks::{WebhookSetup, WebhookSpec};
 pub use issue::{Issue, IssueState, Reaction};
 pub use pull::{NewPullRequest, PullRequest};
 pub use rate_limit::{Failure, RateLimitKind};

@@ -7,12 +7,14 @@
 
 mod files;
 mod gate;
+mod hooks;
 mod json;
 mod pulls;
 mod route;
 mod server;
 mod state;
 
+pub use hooks::StoredHook;
 pub use server::{
     Auth, BOT_LOGIN, FakeGitHub, Fault, HUMAN_LOGIN, PLATFORM_LOGIN, RecordedRequest,
 };

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::files;
 use super::gate::{self, login};
+use super::hooks;
 use super::json;
 use super::pulls;
 use super::server::{Auth, Shared};
@@ -56,6 +57,14 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/repos/{owner}/{repo}/git/blobs/{sha}",
             get(files::get_blob),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks",
+            get(hooks::list_hooks).post(hooks::create_hook),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{id}",
+            axum::routing::patch(hooks::update_hook),
         )
         .fallback(|| async { reply(StatusCode::NOT_FOUND, json::error("Not Found")) })
         .layer(middleware::from_fn_with_state(shared.clone(), gate::gate))

@@ -241,6 +241,11 @@ impl FakeGitHub {
         self.shared.lock().files.set_truncated(repo, truncated);
     }
 
+    /// The repository's webhooks, with their secrets in the clear.
+    pub fn hooks(&self, repo: &str) -> Vec<super::hooks::StoredHook> {
+        self.shared.lock().hooks_of(repo).to_vec()
+    }
+
     /// Makes `GET /repos/{repo}` answer this `clone_url` (e.g. a [`GitServer`](crate::git::GitServer)'s).
     pub fn set_clone_url(&self, repo: &str, url: &str) {
         self.shared

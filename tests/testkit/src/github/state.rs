@@ -84,12 +84,31 @@ pub(super) struct State {
     pub(super) clone_urls: BTreeMap<String, String>,
     /// Branch heads a test announced (lowercase repository, branch), for new pull requests.
     pub(super) heads: BTreeMap<(String, String), String>,
+    /// Repository webhooks by lowercase `owner/name`.
+    hooks: BTreeMap<String, Vec<super::hooks::StoredHook>>,
 }
 
 impl State {
     fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         1_000_000 + self.next_id
+    }
+
+    /// A fresh id for a new object.
+    pub(super) fn new_id(&mut self) -> u64 {
+        self.next_id()
+    }
+
+    /// The webhooks of `repo`.
+    pub(super) fn hooks_of(&self, repo: &str) -> &[super::hooks::StoredHook] {
+        self.hooks
+            .get(&repo.to_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The webhooks of `repo`, to change.
+    pub(super) fn hooks_mut(&mut self, repo: &str) -> &mut Vec<super::hooks::StoredHook> {
+        self.hooks.entry(repo.to_lowercase()).or_default()
     }
 
     pub(super) fn new_thread(
