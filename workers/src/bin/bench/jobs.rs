@@ -1,5 +1,6 @@
 //! `jobs`: plain single-step jobs, claim + ack per second, engine vs apalis-postgres at the same
-//! concurrency; both timed from worker start until every job is acknowledged in the database.
+//! concurrency and vs graphile-worker 0.18 (2 processes × 24, plain and with its documented
+//! batching options); each timed from worker start until every job is acknowledged in the database.
 //!
 //! Each side runs on freshly loaded tables and on the same tables after `ANALYZE`, because the
 //! planner's choice differs between the two (and the better one differs between the sides);
@@ -21,6 +22,7 @@ use crate::{
     cpu::CpuTime,
     engine_side::{self, RunningWorker},
     flows::Noop,
+    graphile_side,
     measure::{per_s, round1, round3},
     server::Server,
 };
@@ -80,20 +82,31 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
                 samples.push(apalis(server, &db, n, c, mode, stats).await?);
             }
         }
+        for mode in [graphile_side::Mode::Plain, graphile_side::Mode::Batched] {
+            let db = format!("jobs_graphile_{mode:?}_{round}").to_lowercase();
+            samples.push(graphile(server, &db, n, mode).await?);
+        }
     }
-    let best = |engine: bool, stats: Option<Stats>| {
+    let best = |side: &str, stats: Option<Stats>| {
         samples
             .iter()
-            .filter(|s| (s.side == "engine") == engine && stats.is_none_or(|t| t == s.stats))
+            .filter(|s| s.side.starts_with(side) && stats.is_none_or(|t| t == s.stats))
             .max_by(|a, b| a.per_s.total_cmp(&b.per_s))
             .expect("every variant ran")
     };
-    let (engine, apalis) = (best(true, None), best(false, None));
-    let ratio = |stats| round3(best(true, Some(stats)).per_s / best(false, Some(stats)).per_s);
+    let (engine, apalis) = (best("engine", None), best("apalis", None));
+    let (graphile_plain, graphile_batched) =
+        (best("graphile_plain", None), best("graphile_batched", None));
+    let ratio =
+        |stats| round3(best("engine", Some(stats)).per_s / best("apalis", Some(stats)).per_s);
     Ok(json!({
         "engine_per_s": round1(engine.per_s),
         "apalis_per_s": round1(apalis.per_s),
+        "graphile_per_s": round1(graphile_plain.per_s),
+        "graphile_batched_per_s": round1(graphile_batched.per_s),
         "ratio": round3(engine.per_s / apalis.per_s),
+        "ratio_vs_graphile_batched": round3(engine.per_s / graphile_batched.per_s),
+        "ratio_vs_graphile": round3(engine.per_s / graphile_plain.per_s),
         "ratio_fresh_tables": ratio(Stats::Fresh),
         "ratio_analyzed_tables": ratio(Stats::Analyzed),
         "n": n,
@@ -101,8 +114,14 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         "rounds": settings.rounds,
         "engine_best": engine.json(),
         "apalis_best": apalis.json(),
+        "graphile_batched_best": graphile_batched.json(),
         "engine_config": format!("slots {c}, claim_batch 100, pool {ENGINE_POOL}"),
         "apalis_config": format!("batch_size 100, with_pubsub, concurrency({c}), pool {}", apalis_side::POOL_SIZE),
+        "graphile_config": format!(
+            "graphile-worker 0.18.0 on Node 22, {} processes x concurrency {}, addJobs bulk load; batched: localQueue 500, completeJobBatchDelay 0, failJobBatchDelay 0",
+            graphile_side::PROCESSES,
+            graphile_side::CONCURRENCY
+        ),
         "samples": samples.iter().map(Sample::json).collect::<Vec<_>>(),
     }))
 }
@@ -171,6 +190,28 @@ async fn apalis(
     };
     let sample = Sample::new(side, stats, n, elapsed, CpuTime::now().since(&cpu));
     pool.close().await;
+    crate::diagnose::report(server, db).await?;
+    server.drop_db(db).await?;
+    Ok(sample)
+}
+
+/// Bulk-adds `n` jobs into a fresh graphile database and times its workers draining them.
+async fn graphile(server: &Server, db: &str, n: u64, mode: graphile_side::Mode) -> Result<Sample> {
+    server.create(db).await?;
+    let url = server.url_for(db);
+    graphile_side::load(&url, n).await?;
+    crate::diagnose::reset(server).await?;
+    let cpu = CpuTime::now();
+    let drained = graphile_side::drain(&url, n, mode).await?;
+    let mut cpu = CpuTime::now().since(&cpu);
+    // The client side is graphile's worker processes, not this one.
+    cpu.bench = Duration::from_secs_f64(drained.client_cpu_us_per_job * n as f64 / 1e6);
+    let side = match mode {
+        graphile_side::Mode::Plain => "graphile_plain",
+        graphile_side::Mode::Batched => "graphile_batched",
+    };
+    let elapsed = Duration::from_secs_f64(drained.elapsed_ms / 1000.0);
+    let sample = Sample::new(side, Stats::Fresh, n, elapsed, cpu);
     crate::diagnose::report(server, db).await?;
     server.drop_db(db).await?;
     Ok(sample)

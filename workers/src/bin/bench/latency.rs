@@ -1,4 +1,5 @@
-//! `latency`: enqueue→start with idle workers, one run at a time; the same for apalis (pubsub).
+//! `latency`: enqueue→start with idle workers, one run at a time; the same for apalis (pubsub) and
+//! graphile-worker (LISTEN/NOTIFY).
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use crate::{
     Settings, apalis_side,
     engine_side::{self, QUEUE, RunningWorker},
     flows::Ping,
+    graphile_side,
     measure::{percentiles, round3},
     server::Server,
 };
@@ -24,14 +26,23 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         .await?;
     let apalis = percentiles(apalis_side::latency(&pool, samples).await?);
     pool.close().await;
+    server.create("latency_graphile").await?;
+    let graphile = graphile_side::latency(&server.url_for("latency_graphile"), samples).await?;
+    server.drop_db("latency_graphile").await?;
     eprintln!("  engine p50 {:.2} ms p99 {:.2} ms", engine.0, engine.1);
     eprintln!("  apalis p50 {:.2} ms p99 {:.2} ms", apalis.0, apalis.1);
+    eprintln!(
+        "  graphile p50 {:.2} ms p99 {:.2} ms",
+        graphile.p50_ms, graphile.p99_ms
+    );
     Ok(json!({
         "p50_ms": round3(engine.0),
         "p99_ms": round3(engine.1),
         "samples": samples,
         "apalis_p50_ms": round3(apalis.0),
         "apalis_p99_ms": round3(apalis.1),
+        "graphile_p50_ms": round3(graphile.p50_ms),
+        "graphile_p99_ms": round3(graphile.p99_ms),
     }))
 }
 

@@ -1,4 +1,5 @@
-//! `bench`: the engine against apalis-postgres 1.0 on one throwaway Postgres (fsync on).
+//! `bench`: the engine against apalis-postgres 1.0 and graphile-worker 0.18 on one throwaway
+//! Postgres (fsync on).
 //!
 //! Runs each workload side by side and prints exactly one JSON object per workload on stdout;
 //! progress and diagnostics go to stderr.
@@ -13,6 +14,7 @@ mod docs_corpus;
 mod engine_side;
 mod fence;
 mod flows;
+mod graphile_side;
 mod hardware;
 mod heartbeat;
 mod ingress;

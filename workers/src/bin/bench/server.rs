@@ -78,7 +78,8 @@ impl Server {
         Ok(pool)
     }
 
-    async fn create(&self, name: &str) -> Result<()> {
+    /// Creates an empty database (a peer that migrates its own schema).
+    pub(crate) async fn create(&self, name: &str) -> Result<()> {
         let sql = format!("create database {name}");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(&self.admin)
