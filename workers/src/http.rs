@@ -25,7 +25,7 @@ use crate::health::{self, Readiness};
 /// Routes for liveness, readiness and Prometheus metrics (the engine's and the platform's).
 pub fn ops_router(metrics: Arc<Metrics>, readiness: Readiness) -> Router {
     ops_router_with(
-        metrics,
+        Some(metrics),
         vec![crate::metrics::platform_registry()],
         readiness,
     )
@@ -34,7 +34,7 @@ pub fn ops_router(metrics: Arc<Metrics>, readiness: Readiness) -> Router {
 /// Like [`ops_router`], with these registries (e.g. the staff API's and the platform's) served on
 /// `/metrics` after the engine's; each family must be in one of them only.
 pub fn ops_router_with(
-    metrics: Arc<Metrics>,
+    metrics: Option<Arc<Metrics>>,
     extras: Vec<Arc<Registry>>,
     readiness: Readiness,
 ) -> Router {
@@ -85,9 +85,9 @@ fn readiness_registry(readiness: &Readiness) -> Registry {
 }
 
 async fn render_metrics(
-    State((metrics, extras, readiness)): State<(Arc<Metrics>, Extras, Readiness)>,
+    State((metrics, extras, readiness)): State<(Option<Arc<Metrics>>, Extras, Readiness)>,
 ) -> impl IntoResponse {
-    let mut body = metrics.encode();
+    let mut body = metrics.map(|m| m.encode()).unwrap_or_default();
     let readiness = readiness_registry(&readiness);
     for extra in extras.iter().map(|r| &**r).chain([&readiness]) {
         let mut more = String::new();

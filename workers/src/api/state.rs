@@ -18,8 +18,9 @@ pub struct AppState {
     pub webhook_secret: Secret,
     /// Largest accepted body in bytes.
     pub max_body_bytes: usize,
-    /// Metrics served on `/metrics`.
-    pub metrics: Arc<Metrics>,
+    /// The engine metrics of the worker running in this process, served on `/metrics`; none in
+    /// `serve`, which runs no worker (it serves the platform's families only, never zeroes).
+    pub metrics: Option<Arc<Metrics>>,
     /// The staff API: JWT keys, token vault, OAuth, read routing, live events.
     pub staff: Arc<super::StaffState>,
     /// Readiness (served on `/readyz`; the ingress refuses fast while the database is down).

@@ -162,7 +162,7 @@ pub async fn run(
         platform: wiring.platform.clone(),
         webhook_secret: secret.clone(),
         max_body_bytes: config.webhook_max_body_bytes,
-        metrics,
+        metrics: Some(metrics),
         readiness,
     };
     let http_task = tokio::spawn(http::serve_on(listener, api::app(state), stop.clone()));

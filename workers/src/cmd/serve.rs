@@ -1,10 +1,7 @@
 //! `codex-k8s serve`: the API server (GitHub webhook ingress, runner and MCP routes, the staff API,
 //! `/livez`, `/readyz`, `/metrics`) until SIGTERM.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use engine::Metrics;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -39,7 +36,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         platform: wiring.platform.clone(),
         webhook_secret: secret,
         max_body_bytes: config.webhook_max_body_bytes,
-        metrics: Arc::new(Metrics::new()),
+        metrics: None,
     };
     http::serve_on(listener, api::app(state), shutdown).await
 }

@@ -124,7 +124,7 @@ impl Mcp {
             webhook_secret: SECRET.parse().unwrap(),
             max_body_bytes: 1 << 20,
             staff: api::StaffState::local(base.pool.clone()),
-            metrics: Arc::new(Metrics::new()),
+            metrics: None,
             readiness: workers::health::Readiness::new(base.pool.clone(), None),
         });
         let shutdown = CancellationToken::new();

@@ -465,6 +465,18 @@ async fn serve_and_worker_expose_bounded_series_that_move_with_real_traffic_and_
             assert!(!text.contains(needle), "{needle} in a scrape:\n{text}");
         }
     }
+    // The API server runs no worker: it serves no engine family (zeroes would read as an idle
+    // worker), the worker does.
+    for engine_family in ["codex_k8s_claims_total", "codex_k8s_runs_finished_total"] {
+        assert!(
+            !serve_text.contains(engine_family),
+            "{engine_family} in serve's scrape"
+        );
+        assert!(
+            worker_text.contains(engine_family),
+            "{engine_family} in the worker's scrape"
+        );
+    }
     for ((name, labels), _) in serve.iter().chain(worker.iter()) {
         for (k, v) in labels {
             assert!(

@@ -363,9 +363,10 @@ async fn runs_show_prints_a_finished_runs_timeline_with_its_waits_paused_time_bu
         .find(|l| l.contains(" launch_agent "))
         .unwrap_or_else(|| panic!("launch_agent in\n{text}"));
     assert!(launch.contains("succeeded"), "{launch}");
+    // A signal that arrived before its wait began is journaled as the step `wait:agent_event`.
     let waits: Vec<&&str> = timeline
         .iter()
-        .filter(|l| l.contains(" wait  agent_event "))
+        .filter(|l| l.contains(" wait  agent_event ") || l.contains(" wait  wait:agent_event "))
         .collect();
     assert!(waits.len() >= 3, "{text}");
     assert!(

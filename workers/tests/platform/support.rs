@@ -261,7 +261,7 @@ impl TestPlatform {
             webhook_secret: SECRET.parse::<Secret>().unwrap(),
             max_body_bytes: 1 << 20,
             staff: staff.clone(),
-            metrics: Arc::new(Metrics::new()),
+            metrics: None,
             readiness: readiness.clone(),
         };
         let router = api::app(state);

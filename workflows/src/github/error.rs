@@ -243,6 +243,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// The one log line (warn) of a call made outside a checkpointed step (the step's own calls
+    /// are logged by `github_step`): `during` names what made it; the operation, the failure
+    /// class, GitHub's status and message and the error chain; never a token or a body.
+    pub fn log(&self, run_id: uuid::Uuid, during: &'static str) {
+        tracing::warn!(
+            %run_id,
+            during,
+            operation = self.code(),
+            failure = self.classify().as_str(),
+            status = self.status().map(|s| s.as_u16()),
+            github_message = self.remote_message().unwrap_or_default(),
+            error.message = %crate::error_chain(self),
+            "github refused"
+        );
+    }
+
     /// What the caller should do: wait until a time, fix credentials, give up or retry.
     pub fn classify(&self) -> Failure {
         self.call().map_or(Failure::Permanent, ApiError::failure)

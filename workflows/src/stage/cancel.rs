@@ -62,7 +62,8 @@ pub async fn cancel(
                 &comment::marker(&run),
                 &comment::render(&view),
             )
-            .await?;
+            .await
+            .inspect_err(|e| e.log(run_id, "queued run cancel"))?;
     }
     Ok(outcome)
 }

@@ -130,14 +130,6 @@ pub(super) async fn run(p: &Platform, run_id: Uuid, reason: EndReason) -> Result
 
 /// The one log line of a GitHub call the cleanup could not make.
 fn logged(run_id: Uuid, e: GitHubError) -> GitHubError {
-    tracing::warn!(
-        %run_id,
-        operation = e.code(),
-        failure = e.classify().as_str(),
-        status = e.status().map(|s| s.as_u16()),
-        github_message = e.remote_message().unwrap_or_default(),
-        error.message = %crate::error_chain(&e),
-        "stage cleanup: github refused"
-    );
+    e.log(run_id, "stage cleanup");
     e
 }

@@ -165,7 +165,11 @@ pub async fn issue(
     if !outside.is_empty() {
         return Ok(Err(PushRefusal::WriteScope(outside)));
     }
-    let repository = p.code_host.get_repository(&run.repository).await?;
+    let repository = p
+        .code_host
+        .get_repository(&run.repository)
+        .await
+        .inspect_err(|e| e.log(run_id, "push credential"))?;
     let Some(push_url) = repository.clone_url else {
         return Ok(Err(PushRefusal::NoCheckout));
     };

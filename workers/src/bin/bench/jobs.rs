@@ -24,6 +24,7 @@ use crate::{
     flows::Noop,
     graphile_side,
     measure::{per_s, round1, round3},
+    pgstat::DbWork,
     server::Server,
 };
 
@@ -37,7 +38,8 @@ enum Stats {
     Analyzed,
 }
 
-/// One timed drain: which side, how, throughput and CPU per job on each side of the wire.
+/// One timed drain: which side, how, throughput, CPU per job on each side of the wire, and what
+/// the database wrote per job.
 #[derive(Debug, Clone)]
 struct Sample {
     side: &'static str,
@@ -45,25 +47,40 @@ struct Sample {
     per_s: f64,
     bench_cpu_us: f64,
     server_cpu_us: f64,
+    /// Row writes, commits and WAL bytes per job.
+    work: (f64, f64, f64),
 }
 
 impl Sample {
-    fn new(side: &'static str, stats: Stats, n: u64, elapsed: Duration, cpu: CpuTime) -> Self {
+    async fn new(
+        server: &Server,
+        db: &str,
+        side: &'static str,
+        (stats, n): (Stats, u64),
+        elapsed: Duration,
+        cpu: CpuTime,
+        before: DbWork,
+    ) -> Result<Self> {
+        let after = DbWork::settled(server.admin(), db).await?;
         let sample = Self {
             side,
             stats,
             per_s: per_s(n, elapsed),
             bench_cpu_us: cpu.bench.as_secs_f64() * 1e6 / n as f64,
             server_cpu_us: cpu.server.as_secs_f64() * 1e6 / n as f64,
+            work: after.per_job(&before, n),
         };
         eprintln!("  {}", sample.json());
-        sample
+        Ok(sample)
     }
 
     fn json(&self) -> Value {
+        let (writes, commits, wal) = self.work;
         json!({ "side": self.side, "tables": format!("{:?}", self.stats).to_lowercase(),
                 "per_s": round1(self.per_s), "bench_cpu_us_per_job": round1(self.bench_cpu_us),
-                "server_cpu_us_per_job": round1(self.server_cpu_us) })
+                "server_cpu_us_per_job": round1(self.server_cpu_us),
+                "row_writes_per_job": round3(writes), "commits_per_job": round3(commits),
+                "wal_bytes_per_job": round1(wal) })
     }
 }
 
@@ -145,6 +162,7 @@ async fn engine(
     }
     crate::diagnose::explain_complete(server, &pool).await?;
     crate::diagnose::reset(server).await?;
+    let before = DbWork::settled(server.admin(), db).await?;
     let (started, cpu) = (Instant::now(), CpuTime::now());
     let worker = RunningWorker::spawn(
         &pool,
@@ -153,15 +171,10 @@ async fn engine(
     )?;
     let timeout = Duration::from_secs(300);
     engine_side::drained(&pool, &pool, &done, n, timeout).await?;
-    let sample = Sample::new(
-        "engine",
-        stats,
-        n,
-        started.elapsed(),
-        CpuTime::now().since(&cpu),
-    );
+    let (elapsed, cpu) = (started.elapsed(), CpuTime::now().since(&cpu));
     worker.stop().await?;
     pool.close().await;
+    let sample = Sample::new(server, db, "engine", (stats, n), elapsed, cpu, before).await?;
     crate::diagnose::report(server, db).await?;
     server.drop_db(db).await?;
     Ok(sample)
@@ -182,14 +195,16 @@ async fn apalis(
         analyze(&pool, "apalis.jobs, apalis.workers").await?;
     }
     crate::diagnose::reset(server).await?;
+    let before = DbWork::settled(server.admin(), db).await?;
     let cpu = CpuTime::now();
     let elapsed = apalis_side::drain(&pool, n, c, mode).await?;
+    let cpu = CpuTime::now().since(&cpu);
     let side = match mode {
         Mode::Inline => "apalis_inline",
         Mode::Spawned => "apalis_spawned",
     };
-    let sample = Sample::new(side, stats, n, elapsed, CpuTime::now().since(&cpu));
     pool.close().await;
+    let sample = Sample::new(server, db, side, (stats, n), elapsed, cpu, before).await?;
     crate::diagnose::report(server, db).await?;
     server.drop_db(db).await?;
     Ok(sample)
@@ -201,6 +216,7 @@ async fn graphile(server: &Server, db: &str, n: u64, mode: graphile_side::Mode) 
     let url = server.url_for(db);
     graphile_side::load(&url, n).await?;
     crate::diagnose::reset(server).await?;
+    let before = DbWork::settled(server.admin(), db).await?;
     let cpu = CpuTime::now();
     let drained = graphile_side::drain(&url, n, mode).await?;
     let mut cpu = CpuTime::now().since(&cpu);
@@ -211,7 +227,7 @@ async fn graphile(server: &Server, db: &str, n: u64, mode: graphile_side::Mode) 
         graphile_side::Mode::Batched => "graphile_batched",
     };
     let elapsed = Duration::from_secs_f64(drained.elapsed_ms / 1000.0);
-    let sample = Sample::new(side, Stats::Fresh, n, elapsed, cpu);
+    let sample = Sample::new(server, db, side, (Stats::Fresh, n), elapsed, cpu, before).await?;
     crate::diagnose::report(server, db).await?;
     server.drop_db(db).await?;
     Ok(sample)

@@ -219,7 +219,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         webhook_secret: "bench".parse::<Secret>().map_err(anyhow::Error::msg)?,
         max_body_bytes: 1 << 20,
         staff,
-        metrics: Arc::new(engine::Metrics::new()),
+        metrics: None,
         readiness: workers::health::Readiness::new(pool.clone(), None),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
