@@ -24,7 +24,7 @@ use crate::{
     flows::Noop,
     graphile_side,
     measure::{per_s, round1, round3},
-    pgstat::DbWork,
+    pgstat::{DbWork, Snapshot},
     server::Server,
 };
 
@@ -162,6 +162,8 @@ async fn engine(
     }
     crate::diagnose::explain_complete(server, &pool).await?;
     crate::diagnose::reset(server).await?;
+    let stats_pool = crate::server::pool(&server.url_for(db), 1).await?;
+    let tables_before = Snapshot::settled(&stats_pool).await?;
     let before = DbWork::settled(server.admin(), db).await?;
     let (started, cpu) = (Instant::now(), CpuTime::now());
     let worker = RunningWorker::spawn(
@@ -175,6 +177,18 @@ async fn engine(
     worker.stop().await?;
     pool.close().await;
     let sample = Sample::new(server, db, "engine", (stats, n), elapsed, cpu, before).await?;
+    // Where the engine's row writes go, per table and job (its tables are in `public`).
+    let by_table: serde_json::Map<String, Value> = Snapshot::settled(&stats_pool)
+        .await?
+        .writes_since(&tables_before)
+        .into_iter()
+        .map(|(table, w)| (table, json!(round3(w as f64 / n as f64))))
+        .collect();
+    eprintln!(
+        "  engine row writes per job by table: {}",
+        Value::Object(by_table)
+    );
+    stats_pool.close().await;
     crate::diagnose::report(server, db).await?;
     server.drop_db(db).await?;
     Ok(sample)
