@@ -161,6 +161,9 @@ async fn engine(
         analyze(&pool, "workflow_runs, workflow_tasks").await?;
     }
     crate::diagnose::explain_complete(server, &pool).await?;
+    // The loading backends publish their row counts when they exit: the drain gets a new pool.
+    pool.close().await;
+    let pool = crate::server::pool(&server.url_for(db), ENGINE_POOL).await?;
     crate::diagnose::reset(server).await?;
     let stats_pool = crate::server::pool(&server.url_for(db), 1).await?;
     let tables_before = Snapshot::settled(&stats_pool).await?;
@@ -208,6 +211,9 @@ async fn apalis(
     if stats == Stats::Analyzed {
         analyze(&pool, "apalis.jobs, apalis.workers").await?;
     }
+    // As for the engine: the loading backends exit (publishing their counts) before the drain.
+    pool.close().await;
+    let pool = crate::server::pool(&server.url_for(db), apalis_side::POOL_SIZE).await?;
     crate::diagnose::reset(server).await?;
     let before = DbWork::settled(server.admin(), db).await?;
     let cpu = CpuTime::now();
