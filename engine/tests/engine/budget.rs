@@ -62,8 +62,10 @@ async fn a_spent_budget_times_the_run_out_stops_its_step_and_runs_its_cleanup() 
     let pool = fresh_pool().await;
     let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
+    // Long enough for the step to start on a loaded machine (the budget runs from admission, and
+    // a run timed out before its step began would test nothing); the step would sleep 60 s.
     let opts = StartOptions {
-        budget: Some(Duration::from_millis(800)),
+        budget: Some(Duration::from_secs(3)),
         ..Default::default()
     };
     let run = client
@@ -76,8 +78,13 @@ async fn a_spent_budget_times_the_run_out_stops_its_step_and_runs_its_cleanup() 
         )
         .await
         .unwrap();
-    let done = wait_finished(&client, run.id, Duration::from_secs(10)).await;
+    let done = wait_finished(&client, run.id, Duration::from_secs(15)).await;
     assert_eq!(done.summary.status, RunStatus::TimedOut);
+    assert_eq!(
+        PROBE.count(run.id, "work_started"),
+        1,
+        "the step started within the budget"
+    );
     assert_eq!(
         PROBE.count(run.id, "work_dropped"),
         1,
@@ -93,15 +100,16 @@ async fn a_non_pausing_wait_keeps_spending_the_budget() {
     let pool = fresh_pool().await;
     let client = client(&pool);
     let worker = spawn_worker(&pool, flows::registry(), fast_config(&[("default", 2)]));
+    // Long enough for the wait to begin on a loaded machine (the budget runs from admission).
     let opts = StartOptions {
-        budget: Some(Duration::from_millis(700)),
+        budget: Some(Duration::from_secs(3)),
         ..Default::default()
     };
     let run = client
         .start::<Waiter>(&WaitInput::default(), opts)
         .await
         .unwrap();
-    let done = wait_finished(&client, run.id, Duration::from_secs(10)).await;
+    let done = wait_finished(&client, run.id, Duration::from_secs(15)).await;
     assert_eq!(done.summary.status, RunStatus::TimedOut);
     assert_eq!(PROBE.count(run.id, "cleanup_timed_out"), 1);
     assert_eq!(done.waits[0].outcome.as_deref(), Some("cancelled"));
