@@ -13,7 +13,6 @@ use testkit::{
     github::FakeGitHub,
 };
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 use workflows::store::{
     directory::{self, NewProject, NewUser},
     link, review, webhook_delivery,
@@ -160,7 +159,7 @@ pub(crate) async fn run(
             fake.base_url()
         );
     }
-    if let Some(reviewer) = reviewer_of(pool, agent_run).await? {
+    if let Some(reviewer) = review::reviewer_of_stage_run(pool, agent_run).await? {
         let run = follow::follow(&wiring.client, reviewer, shutdown, &mut nothing).await?;
         ok &= follow::succeeded(&run);
         let verdict = review::get(pool, reviewer).await?;
@@ -188,15 +187,4 @@ pub(crate) async fn run(
     }
     println!("labels    {repo}#{issue}: {:?}", fake.labels(&repo, issue));
     Ok(ok)
-}
-
-/// The reviewer run the stage run's pre-review started (recorded with it, in the step that started
-/// it); none when the gate started none, e.g. the agent changed nothing.
-async fn reviewer_of(pool: &sqlx::PgPool, stage: Uuid) -> anyhow::Result<Option<Uuid>> {
-    Ok(
-        sqlx::query_scalar("select reviewer_run_id from reviews where stage_run_id = $1")
-            .bind(stage)
-            .fetch_optional(pool)
-            .await?,
-    )
 }

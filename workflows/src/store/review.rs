@@ -131,6 +131,20 @@ pub async fn set_revise_run(
     Ok(done.rows_affected() > 0)
 }
 
+/// The reviewer run the gate started for `stage_run_id` (recorded in the step that started it).
+pub async fn reviewer_of_stage_run(
+    e: impl PgExecutor<'_>,
+    stage_run_id: Uuid,
+) -> Result<Option<Uuid>> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/reviews/reviewer_of_stage_run.sql"
+    ))
+    .bind(stage_run_id)
+    .fetch_optional(e)
+    .await
+    .map_err(db("review::reviewer_of_stage_run"))
+}
+
 /// One review by its reviewer run.
 pub async fn get(e: impl PgExecutor<'_>, reviewer_run_id: Uuid) -> Result<Option<Review>> {
     let row = sqlx::query(include_str!("../../queries/reviews/get.sql"))

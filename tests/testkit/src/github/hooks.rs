@@ -106,7 +106,7 @@ pub(super) async fn create_hook(
         );
     }
     let hook = StoredHook {
-        id: state.new_id(),
+        id: state.next_id(),
         url,
         secret: config.secret,
         content_type: config.content_type.unwrap_or_else(|| "form".into()),

@@ -89,14 +89,10 @@ pub(super) struct State {
 }
 
 impl State {
-    fn next_id(&mut self) -> u64 {
+    /// A fresh id for a new object.
+    pub(super) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         1_000_000 + self.next_id
-    }
-
-    /// A fresh id for a new object.
-    pub(super) fn new_id(&mut self) -> u64 {
-        self.next_id()
     }
 
     /// The webhooks of `repo`.
