@@ -1,13 +1,17 @@
-//! The fetch loop of one queue: claims as many ready tasks as it has free slots, in one query,
-//! and starts an executor for each. Woken by notifications, local timers and finished attempts,
+//! The fetch loop of one queue: claims as many ready tasks as it has free slots (plus the
+//! configured prefetch), in one query, and starts an executor for each. Woken by notifications, local timers and finished attempts,
 //! with a polling fallback.
 
 use std::{sync::Arc, time::Duration};
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::{executor, services::Services};
+use super::{
+    executor,
+    services::Services,
+    slot::{QueueSlots, Slot},
+};
 use crate::store::{self, task::ClaimParams};
 
 /// Serves one queue until `shutdown`.
@@ -19,8 +23,10 @@ pub(crate) async fn run(
     tracker: TaskTracker,
     shutdown: CancellationToken,
 ) {
-    let semaphore = Arc::new(Semaphore::new(slots));
-    let batch = services.config.claim_batch.min(slots);
+    let prefetch = services.config.prefetch;
+    let queue_slots = QueueSlots::new(slots, prefetch, shutdown.clone());
+    let semaphore = queue_slots.claimed.clone();
+    let batch = services.config.claim_batch.min(slots + prefetch);
     let poll = services.config.poll_interval;
     let mut backlog = true;
     loop {
@@ -99,9 +105,9 @@ pub(crate) async fn run(
                 let history = histories.remove(&task.run_id).unwrap_or_default();
                 let services = services.clone();
                 let wakeup = wakeup.clone();
+                let slot = Slot::new(queue_slots.clone(), permit);
                 tracker.spawn(async move {
-                    executor::execute(services, task, history, cancel, registration).await;
-                    drop(permit);
+                    executor::execute(services, task, history, cancel, registration, slot).await;
                     wakeup.notify_one();
                 });
             }

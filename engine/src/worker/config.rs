@@ -38,6 +38,11 @@ pub struct WorkerConfig {
     pub max_payload_bytes: usize,
     /// Most tasks claimed in one query (default 100).
     pub claim_batch: usize,
+    /// Tasks a queue claims beyond its free slots, to start as soon as a slot frees (graphile-
+    /// worker's local queue; ADR 0024). They hold their lease while they wait, so another worker
+    /// cannot start them meanwhile: leave it 0 (the default) for long runs, raise it (to a few
+    /// times the slots) for many short ones, where it lets each claim and commit batch hundreds.
+    pub prefetch: usize,
     /// Identity written into leases, for audit (default host-pid-random).
     pub worker_id: String,
     /// The process clock (tests inject one that disagrees with the database's).
@@ -64,6 +69,7 @@ impl Default for WorkerConfig {
             retention: Duration::from_secs(30 * 24 * 3600),
             max_payload_bytes: 1 << 20,
             claim_batch: 100,
+            prefetch: 0,
             worker_id: format!(
                 "{host}-{}-{:08x}",
                 std::process::id(),

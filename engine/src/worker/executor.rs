@@ -17,6 +17,7 @@ use tracing::Instrument;
 use super::{
     completer::FinishCommit,
     services::{AttemptKey, CancelCause, Registration, Services},
+    slot::{NotStarted, Slot},
 };
 use crate::{
     EndReason, StepError, WorkflowContext, WorkflowError,
@@ -36,14 +37,15 @@ const CLEANUP_SEQ: i32 = -1;
 /// How long a run this worker cannot run waits before it is offered again.
 const SKIP_DELAY: Duration = Duration::from_secs(30);
 
-/// Runs one claimed, registered attempt to its end; the registration is dropped (and the attempt
-/// removed from the table) however it ends.
+/// Runs one claimed, registered attempt to its end in its queue slot; the registration is dropped
+/// (and the attempt removed from the table) however it ends.
 pub(crate) async fn execute(
     services: Arc<Services>,
     claimed: Claimed,
     history: std::collections::HashMap<i32, StepRecord>,
     cancel: CancellationToken,
     registration: Registration,
+    slot: Slot,
 ) {
     let span = tracing::info_span!("attempt", run_id = %claimed.run_id, kind = %claimed.kind, epoch = claimed.epoch);
     crate::trace::attach(&span, claimed.trace_parent.as_deref());
@@ -52,6 +54,7 @@ pub(crate) async fn execute(
         let attempt = Executor {
             services: &services,
             claimed: &claimed,
+            slot: &slot,
         };
         attempt.run(history, cancel).await;
     }
@@ -62,6 +65,8 @@ pub(crate) async fn execute(
 struct Executor<'a> {
     services: &'a Arc<Services>,
     claimed: &'a Claimed,
+    /// Given back while the run's end is committed, taken again before a cleanup runs.
+    slot: &'a Slot,
 }
 
 impl Executor<'_> {
@@ -94,6 +99,11 @@ impl Executor<'_> {
             self.cleanup(workflow, reason).await;
             return;
         }
+        let waited = match self.slot.start(&cancel).await {
+            Ok(waited) => waited,
+            Err(NotStarted::Cancelled) => return self.on_cancel(workflow).await,
+            Err(NotStarted::ShuttingDown) => return self.hand_back("queued").await,
+        };
         let attempt = Arc::new(Attempt {
             run_id: c.run_id,
             epoch: c.epoch,
@@ -108,9 +118,10 @@ impl Executor<'_> {
         });
         let ctx = WorkflowContext::new(attempt.clone());
         let body = AssertUnwindSafe(workflow.clone().run(ctx, c.input.clone())).catch_unwind();
+        // The budget kept running while the attempt waited for its slot.
         let mut budget_left = c
             .remaining_ms
-            .map(|ms| Duration::from_millis(ms.max(0) as u64));
+            .map(|ms| Duration::from_millis(ms.max(0) as u64).saturating_sub(waited));
         tokio::pin!(body);
         loop {
             let deadline = async {
@@ -305,6 +316,7 @@ impl Executor<'_> {
     /// Runs the workflow's cleanup under this lease, then ends the run with the reason as status.
     async fn cleanup(&self, workflow: Arc<dyn ErasedWorkflow>, reason: EndReason) {
         let c = self.claimed;
+        self.slot.hold().await;
         let cancel = self.services.enter_cleanup(self.key());
         let attempt = if c.failed_seq == Some(CLEANUP_SEQ) {
             c.failed_attempts + 1
@@ -403,7 +415,11 @@ impl Executor<'_> {
             output,
             error: None,
         };
-        match self.services.completer.finish(completion).await {
+        let committed = self
+            .slot
+            .released_while(self.services.completer.finish(completion))
+            .await;
+        match committed {
             Ok(done) => {
                 match &done {
                     FinishCommit::Done(Completed::Finished(_)) => self.log_end(status).await,

@@ -15,6 +15,7 @@ mod listener;
 mod maintenance;
 mod runtime;
 mod services;
+mod slot;
 #[cfg(test)]
 mod tests;
 

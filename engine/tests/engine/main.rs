@@ -22,6 +22,7 @@ mod replay;
 mod retry;
 mod shutdown;
 mod signal;
+mod slots;
 mod start;
 mod step_timeout;
 mod support;

@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// The engine's own claim statement, timed directly.
-const CLAIM_SQL: &str =
+pub(crate) const CLAIM_SQL: &str =
     include_str!("../../../../engine/queries/workflow_tasks/claim_available.sql");
 
 /// Ready jobs of the small case.

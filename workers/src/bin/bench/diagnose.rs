@@ -24,6 +24,7 @@ pub(crate) async fn enable(pg: &ThrowawayPg) -> Result<()> {
     for sql in [
         "create extension if not exists pg_stat_statements",
         "alter system set pg_stat_statements.track = 'all'",
+        "alter system set pg_stat_statements.track_planning = on",
         "select pg_reload_conf()",
     ] {
         sqlx::query(sql).execute(&admin).await.context(sql)?;
@@ -85,7 +86,8 @@ pub(crate) async fn report(server: &Server, database: &str) -> Result<()> {
         return Ok(());
     }
     let rows = sqlx::query(
-        "select s.calls, s.total_exec_time, s.mean_exec_time, s.rows, s.shared_blks_hit,
+        "select s.calls, s.total_exec_time, s.mean_exec_time, s.plans, s.total_plan_time,
+                s.rows, s.shared_blks_hit,
                 s.shared_blks_read, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 160) as query
          from pg_stat_statements s join pg_database d on d.oid = s.dbid
          where d.datname = $1
@@ -95,13 +97,17 @@ pub(crate) async fn report(server: &Server, database: &str) -> Result<()> {
     .fetch_all(server.admin())
     .await
     .context("read pg_stat_statements")?;
-    eprintln!("  top statements in {database} (calls, total ms, mean ms, rows, blks hit/read):");
+    eprintln!(
+        "  top statements in {database} (calls, total ms, mean ms, plans, plan ms, rows, blks hit/read):"
+    );
     for r in rows {
         eprintln!(
-            "    {:>7} {:>9.1} {:>8.3} {:>8} {:>9}/{:<7} {}",
+            "    {:>7} {:>9.1} {:>8.3} {:>7} {:>8.1} {:>8} {:>9}/{:<7} {}",
             r.get::<i64, _>("calls"),
             r.get::<f64, _>("total_exec_time"),
             r.get::<f64, _>("mean_exec_time"),
+            r.get::<i64, _>("plans"),
+            r.get::<f64, _>("total_plan_time"),
             r.get::<i64, _>("rows"),
             r.get::<i64, _>("shared_blks_hit"),
             r.get::<i64, _>("shared_blks_read"),

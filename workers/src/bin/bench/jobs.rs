@@ -31,6 +31,10 @@ use crate::{
 /// Connections of the engine's pool.
 const ENGINE_POOL: u32 = 30;
 
+/// Tasks the engine claims beyond its free slots (its local queue, like graphile-worker's): slots
+/// plus prefetch is 500, graphile's `localQueue` size.
+const PREFETCH: usize = 400;
+
 /// Whether the loaded tables were analyzed before the drain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stats {
@@ -132,7 +136,7 @@ pub(crate) async fn run(server: &Server, settings: Settings) -> Result<Value> {
         "engine_best": engine.json(),
         "apalis_best": apalis.json(),
         "graphile_batched_best": graphile_batched.json(),
-        "engine_config": format!("slots {c}, claim_batch 100, pool {ENGINE_POOL}"),
+        "engine_config": format!("slots {c}, prefetch {PREFETCH}, claim_batch {}, pool {ENGINE_POOL}", c + PREFETCH),
         "apalis_config": format!("batch_size 100, with_pubsub, concurrency({c}), pool {}", apalis_side::POOL_SIZE),
         "graphile_config": format!(
             "graphile-worker 0.18.0 on Node 22, {} processes x concurrency {}, addJobs bulk load; batched: localQueue 500, completeJobBatchDelay 0, failJobBatchDelay 0",
@@ -160,6 +164,7 @@ async fn engine(
     if stats == Stats::Analyzed {
         analyze(&pool, "workflow_runs, workflow_tasks").await?;
     }
+    crate::diagnose::explain_claim(server, &pool, crate::backlog::CLAIM_SQL).await?;
     crate::diagnose::explain_complete(server, &pool).await?;
     // The loading backends publish their row counts when they exit: the drain gets a new pool.
     pool.close().await;
@@ -169,11 +174,12 @@ async fn engine(
     let tables_before = Snapshot::settled(&stats_pool).await?;
     let before = DbWork::settled(server.admin(), db).await?;
     let (started, cpu) = (Instant::now(), CpuTime::now());
-    let worker = RunningWorker::spawn(
-        &pool,
-        registry,
-        engine_side::worker_config(c, settings.heartbeat),
-    )?;
+    let config = engine::WorkerConfig {
+        prefetch: PREFETCH,
+        claim_batch: c + PREFETCH,
+        ..engine_side::worker_config(c, settings.heartbeat)
+    };
+    let worker = RunningWorker::spawn(&pool, registry, config)?;
     let timeout = Duration::from_secs(300);
     engine_side::drained(&pool, &pool, &done, n, timeout).await?;
     let (elapsed, cpu) = (started.elapsed(), CpuTime::now().since(&cpu));
