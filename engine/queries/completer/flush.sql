@@ -9,12 +9,15 @@
 -- A finished run's concurrency slots are released here too (engine_release_slots). Returns one row
 -- per step ('accepted' or 'lease_lost') and per completion (its outcome, the end reason when
 -- 'ending', and the concurrency keys it held when 'finished').
-with held as (
-    select t.run_id, t.epoch, t.concurrency_keys
+with locked as materialized (
+    -- by key only: a filter on the state would let the planner walk every leased task instead
+    select t.run_id, t.epoch, t.state, t.concurrency_keys
     from workflow_tasks t
-    where t.run_id = any($3) and t.state = 'leased'
+    where t.run_id = any($3)
     order by t.run_id
     for update of t
+), held as (
+    select run_id, epoch, concurrency_keys from locked where state = 'leased'
 ), step_in as (
     select * from jsonb_to_recordset($1) as x(
         run_id uuid, epoch bigint, seq int, kind text, name text, status text, output jsonb, error jsonb,

@@ -28,8 +28,9 @@ with ready as (
         worker = $3,
         lease_expires_at = now() + make_interval(secs => $4),
         updated_at = now()
-    from picked
-    where t.run_id = picked.run_id
+    -- by key, not by join: with fresh statistics and a large batch the planner would otherwise
+    -- hash-join a scan of the whole table, whose cost grows with the table instead of the batch
+    where t.run_id = any(array(select run_id from picked))
     returning t.run_id, t.queue, t.epoch, t.failed_seq, t.failed_attempts, t.skips
 )
 select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, c.skips,
@@ -38,3 +39,4 @@ select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, c.skips,
        now() as db_now
 from claimed c
 join workflow_runs r on r.id = c.run_id
+where r.id = any(array(select run_id from claimed))

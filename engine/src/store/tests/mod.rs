@@ -10,6 +10,7 @@ mod cron;
 mod fence;
 mod lock_order;
 mod park;
+mod plans;
 mod prune;
 mod release;
 mod rescue;

@@ -81,7 +81,7 @@ async fn cost(
         .with_context(|| format!("vacuum analyze {db}"))?;
     eprintln!("  vacuum analyze {db}: {:.1} s", t.elapsed().as_secs_f64());
     let claim_ms = claim_query_ms(&pool).await?;
-    crate::diagnose::explain_claim(server, &pool, CLAIM_SQL).await?;
+    crate::diagnose::explain_claim(server, &pool, CLAIM_SQL, 100).await?;
     crate::diagnose::reset(server).await?;
     let started = Instant::now();
     let worker = RunningWorker::spawn(

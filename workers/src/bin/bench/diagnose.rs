@@ -117,8 +117,14 @@ pub(crate) async fn report(server: &Server, database: &str) -> Result<()> {
     Ok(())
 }
 
-/// Prints the plan of the engine's claim query on `pool`, rolled back (no-op without `--diagnose`).
-pub(crate) async fn explain_claim(server: &Server, pool: &PgPool, claim_sql: &str) -> Result<()> {
+/// Prints the plan of the engine's claim query for `limit` tasks on `pool`, rolled back (no-op
+/// without `--diagnose`).
+pub(crate) async fn explain_claim(
+    server: &Server,
+    pool: &PgPool,
+    claim_sql: &str,
+    limit: i64,
+) -> Result<()> {
     if !server.diagnose {
         return Ok(());
     }
@@ -126,7 +132,7 @@ pub(crate) async fn explain_claim(server: &Server, pool: &PgPool, claim_sql: &st
     let sql = format!("explain (analyze, buffers) {claim_sql}");
     let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(crate::engine_side::QUEUE)
-        .bind(100_i64)
+        .bind(limit)
         .bind("bench-explain")
         .bind(10.0_f64)
         .fetch_all(&mut *tx)
@@ -172,5 +178,15 @@ pub(crate) async fn explain_complete(server: &Server, pool: &PgPool) -> Result<(
         .context("explain complete")?;
     tx.rollback().await.context("roll back explain")?;
     eprintln!("  complete plan:\n    {}", plan.join("\n    "));
+    // The plan a prepared flush settles on after five executions, which is what the drain runs.
+    let sql = format!("explain (generic_plan) {complete}");
+    let generic: Vec<String> = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .context("explain generic complete")?
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    eprintln!("  complete generic plan:\n    {}", generic.join("\n    "));
     Ok(())
 }

@@ -164,7 +164,13 @@ async fn engine(
     if stats == Stats::Analyzed {
         analyze(&pool, "workflow_runs, workflow_tasks").await?;
     }
-    crate::diagnose::explain_claim(server, &pool, crate::backlog::CLAIM_SQL).await?;
+    crate::diagnose::explain_claim(
+        server,
+        &pool,
+        crate::backlog::CLAIM_SQL,
+        (c + PREFETCH) as i64,
+    )
+    .await?;
     crate::diagnose::explain_complete(server, &pool).await?;
     // The loading backends publish their row counts when they exit: the drain gets a new pool.
     pool.close().await;
