@@ -1,6 +1,6 @@
 //! The fetch loop of one queue: claims as many ready tasks as it has free slots (plus the
-//! configured prefetch), in one query, and starts an executor for each. Woken by notifications, local timers and finished attempts,
-//! with a polling fallback.
+//! configured prefetch), in one query, and starts an executor for each. Woken by notifications,
+//! local timers and finished attempts, with a polling fallback.
 
 use std::{sync::Arc, time::Duration};
 
