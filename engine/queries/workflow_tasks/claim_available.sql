@@ -39,4 +39,5 @@ select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, c.skips,
        now() as db_now
 from claimed c
 join workflow_runs r on r.id = c.run_id
+-- by key too, for the same reason
 where r.id = any(array(select run_id from claimed))

@@ -24,6 +24,10 @@ impl Workflow for Gated {
     }
 }
 
+fn gated_registry() -> engine::Registry {
+    engine::Registry::new().with(Gated).expect("valid")
+}
+
 async fn started(pool: &sqlx::PgPool) -> Uuid {
     client(pool)
         .start::<Gated>(&(), StartOptions::default())
@@ -36,9 +40,7 @@ async fn started(pool: &sqlx::PgPool) -> Uuid {
 async fn the_next_run_starts_in_the_slot_while_the_previous_end_waits_for_its_commit() {
     let pool = fresh_pool().await;
     let client = client(&pool);
-    let mut registry = engine::Registry::new();
-    registry.register(Gated).unwrap();
-    let worker = spawn_worker(&pool, registry, fast_config(&[("default", 1)]));
+    let worker = spawn_worker(&pool, gated_registry(), fast_config(&[("default", 1)]));
     let first = started(&pool).await;
     PROBE
         .wait_for(first, "body_started", 1, Duration::from_secs(10))
@@ -83,9 +85,7 @@ async fn the_next_run_starts_in_the_slot_while_the_previous_end_waits_for_its_co
 async fn no_more_bodies_run_at_once_than_the_queue_has_slots() {
     let pool = fresh_pool().await;
     let client = client(&pool);
-    let mut registry = engine::Registry::new();
-    registry.register(Gated).unwrap();
-    let worker = spawn_worker(&pool, registry, fast_config(&[("default", 2)]));
+    let worker = spawn_worker(&pool, gated_registry(), fast_config(&[("default", 2)]));
     let mut runs = Vec::new();
     for _ in 0..5 {
         runs.push(started(&pool).await);
@@ -122,18 +122,6 @@ async fn no_more_bodies_run_at_once_than_the_queue_has_slots() {
     worker.stop().await;
 }
 
-/// Polls (bounded) until the run's task is in `state`.
-async fn wait_for_task(pool: &sqlx::PgPool, run: Uuid, state: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while task_state(pool, run).await != state {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "task of {run} never {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 fn prefetching(slots: usize, prefetch: usize) -> engine::WorkerConfig {
     engine::WorkerConfig {
         prefetch,
@@ -145,9 +133,7 @@ fn prefetching(slots: usize, prefetch: usize) -> engine::WorkerConfig {
 async fn prefetched_tasks_wait_for_the_slot_and_a_cancelled_one_cleans_up_in_it_without_starting() {
     let pool = fresh_pool().await;
     let client = client(&pool);
-    let mut registry = engine::Registry::new();
-    registry.register(Gated).unwrap();
-    let worker = spawn_worker(&pool, registry, prefetching(1, 2));
+    let worker = spawn_worker(&pool, gated_registry(), prefetching(1, 2));
     let first = started(&pool).await;
     PROBE
         .wait_for(first, "body_started", 1, Duration::from_secs(10))
@@ -179,9 +165,7 @@ async fn prefetched_tasks_wait_for_the_slot_and_a_cancelled_one_cleans_up_in_it_
 #[tokio::test]
 async fn a_stopping_worker_hands_its_prefetched_tasks_back_without_starting_them() {
     let pool = fresh_pool().await;
-    let mut registry = engine::Registry::new();
-    registry.register(Gated).unwrap();
-    let worker = spawn_worker(&pool, registry, prefetching(1, 1));
+    let worker = spawn_worker(&pool, gated_registry(), prefetching(1, 1));
     let first = started(&pool).await;
     PROBE
         .wait_for(first, "body_started", 1, Duration::from_secs(10))

@@ -121,3 +121,15 @@ pub async fn task_state(pool: &PgPool, run_id: uuid::Uuid) -> String {
         .unwrap()
         .unwrap_or_else(|| "none".into())
 }
+
+/// Polls (bounded) until the run's task is in `state`.
+pub async fn wait_for_task(pool: &PgPool, run: uuid::Uuid, state: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while task_state(pool, run).await != state {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "task of {run} never {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -149,10 +149,9 @@ pub(crate) async fn explain_complete(server: &Server, pool: &PgPool) -> Result<(
     if !server.diagnose {
         return Ok(());
     }
-    let claim = include_str!("../../../../engine/queries/workflow_tasks/claim_available.sql");
     let complete = include_str!("../../../../engine/queries/completer/flush.sql");
     let mut tx = pool.begin().await.context("begin explain")?;
-    let claimed = sqlx::query(claim)
+    let claimed = sqlx::query(crate::backlog::CLAIM_SQL)
         .bind(crate::engine_side::QUEUE)
         .bind(50_i64)
         .bind("bench-explain")
