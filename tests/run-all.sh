@@ -16,6 +16,12 @@ if [ -x tests/npm-install.sh ]; then
   tests/npm-install.sh
 fi
 
+# The manifest and fake-API tests drive the real kubectl (a second client nobody here wrote).
+if ! command -v kubectl >/dev/null; then
+  echo "== installing kubectl (Debian kubernetes-client)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq kubernetes-client; else sudo apt-get update -qq && sudo apt-get install -y -qq kubernetes-client; fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"

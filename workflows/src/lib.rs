@@ -10,6 +10,7 @@ pub mod docs;
 mod error;
 pub mod github;
 pub mod github_step;
+pub mod kubernetes;
 pub mod metrics;
 pub mod platform;
 pub mod policy;

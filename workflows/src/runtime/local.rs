@@ -287,6 +287,8 @@ impl AgentRuntime for LocalRuntime {
                 changed_files: changed,
                 pull_request: result.get("pull_request").and_then(|p| p.as_u64()),
                 result_found,
+                log_tail: None,
+                infrastructure_failure: None,
             })
         }
         .boxed()

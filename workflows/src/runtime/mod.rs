@@ -11,6 +11,7 @@ pub use git::{GitError, GitSettings, changed_files, git as run_git};
 
 pub use local::{AgentCommand, LocalRuntime};
 
+use crate::policy::{AccessProfile, ExecutionMode};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -81,6 +82,22 @@ pub struct AgentSpec {
     /// while its run waited); the same attempt again starts nothing new.
     #[serde(default)]
     pub attempt: u32,
+    /// Who the run is for and how it may act; runtimes that isolate runs (Kubernetes) need it.
+    #[serde(default)]
+    pub scope: Option<RunScope>,
+}
+
+/// The run's place in the project: what a cluster runtime names and isolates its namespace by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunScope {
+    /// The project.
+    pub project_id: Uuid,
+    /// The Issue or pull request number the run works on.
+    pub thread: u64,
+    /// `full-env` (a namespace per issue and role) or `code-only` (the project's namespace).
+    pub mode: ExecutionMode,
+    /// What the agent may do in its namespace.
+    pub profile: AccessProfile,
 }
 
 /// A launched agent: where it runs, and (for runtimes that can) a future resolving to its exit
@@ -122,6 +139,13 @@ pub struct AgentOutput {
     /// an exit status of 0 without a result (here or reported to the platform) is no success.
     #[serde(default)]
     pub result_found: bool,
+    /// The last lines of the agent's log, kept with the run for inspection (cluster runtimes).
+    #[serde(default)]
+    pub log_tail: Option<String>,
+    /// Why the agent's host failed it (OOMKilled, Evicted, node lost...), when the failure was
+    /// the infrastructure's and not the agent's: the workflow may launch it again.
+    #[serde(default)]
+    pub infrastructure_failure: Option<String>,
 }
 
 /// A place where agents run.

@@ -148,6 +148,8 @@ mod tests {
             changed_files: Vec::new(),
             pull_request: None,
             result_found,
+            log_tail: None,
+            infrastructure_failure: None,
         }
     }
 

@@ -20,7 +20,7 @@ use crate::{
     github_step,
     platform::Platform,
     policy::NextStep,
-    runtime::{AgentOutput, AgentSpec, AgentState, Checkout, Workspace},
+    runtime::{AgentOutput, AgentSpec, AgentState, Checkout, RunScope, Workspace},
     store::{
         agent_run::{self, AgentRun},
         link,
@@ -86,7 +86,22 @@ pub(super) fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
         env: Vec::new(),
         checkout: None,
         attempt: 0,
+        scope: scope(run),
     }
+}
+
+/// The run's project, thread, mode and profile as the runtime needs them; none when a stored
+/// value is not one this build knows (the local runtime does not need it).
+fn scope(run: &AgentRun) -> Option<RunScope> {
+    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+    Some(RunScope {
+        project_id: run.project_id,
+        thread: u64::try_from(run.issue_number.unwrap_or(run.thread_number)).ok()?,
+        mode: parse(&run.execution_mode)?,
+        profile: parse(&run.access_profile)?,
+    })
 }
 
 fn retryable(e: impl std::fmt::Display) -> StepError {

@@ -1,0 +1,15 @@
+//! The Kubernetes runtime: agent Jobs in run namespaces with RBAC profiles, quotas and network
+//! policy; Job status read back as the run's signals; guardrails for what may be changed; the
+//! worker scaler's arithmetic.
+
+pub mod guardrails;
+pub mod job_status;
+pub mod labels;
+pub mod names;
+pub mod objects;
+mod runtime;
+pub mod scaler;
+mod settings;
+
+pub use runtime::{KubernetesRuntime, exit_code};
+pub use settings::*;
