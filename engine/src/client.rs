@@ -14,6 +14,17 @@ use crate::{
     store::{self, cron_schedule::Schedule},
 };
 
+/// The work waiting in some queues, as [`Client::backlog`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backlog {
+    /// Tasks due now (ready, or scheduled and due).
+    pub due: u64,
+    /// Age of the oldest due task in seconds (0 when none is due).
+    pub oldest_due_age_s: f64,
+    /// Tasks leased by workers now.
+    pub leased: u64,
+}
+
 /// Limits the client enforces on what it accepts.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -241,6 +252,16 @@ impl Client {
     /// Whether a run waits behind its concurrency keys (another run holds the slot it needs).
     pub async fn is_blocked(&self, run_id: Uuid) -> Result<bool> {
         store::task::is_blocked(&self.pool, run_id).await
+    }
+
+    /// The backlog of `queues` now: what a worker autoscaler sizes the worker pool by.
+    pub async fn backlog(&self, queues: &[String]) -> Result<Backlog> {
+        let (due, oldest, leased) = store::task::backlog(&self.pool, queues).await?;
+        Ok(Backlog {
+            due: u64::try_from(due).unwrap_or(0),
+            oldest_due_age_s: oldest.max(0.0),
+            leased: u64::try_from(leased).unwrap_or(0),
+        })
     }
 
     /// Cancels a run: its running step is told to stop, then its cleanup runs and it ends `cancelled`.

@@ -19,8 +19,8 @@ mod worker;
 mod workflow;
 
 pub use client::{
-    CatchUp, Client, ClientConfig, RetryOutcome, ScheduleOptions, SignalOutcome, StartOptions,
-    StartedRun, TerminateOutcome,
+    Backlog, CatchUp, Client, ClientConfig, RetryOutcome, ScheduleOptions, SignalOutcome,
+    StartOptions, StartedRun, TerminateOutcome,
 };
 pub use clock::{Clock, SystemClock};
 pub use context::{StepContext, Wait, WaitOutcome, WorkflowContext};

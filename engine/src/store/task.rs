@@ -221,6 +221,20 @@ pub(crate) async fn queue_stats(
         .collect())
 }
 
+/// Due tasks, the oldest due age (seconds) and leased tasks over the given queues.
+pub(crate) async fn backlog(e: impl PgExecutor<'_>, queues: &[String]) -> Result<(i64, f64, i64)> {
+    let row = sqlx::query(include_str!("../../queries/workflow_tasks/backlog.sql"))
+        .bind(queues)
+        .fetch_one(e)
+        .await
+        .map_err(db("task::backlog"))?;
+    Ok((
+        row.get("due"),
+        row.get("oldest_due_age_s"),
+        row.get("leased"),
+    ))
+}
+
 /// How many runs are parked now, on any queue.
 pub(crate) async fn count_parked(e: impl PgExecutor<'_>) -> Result<i64> {
     sqlx::query_scalar(include_str!(

@@ -144,3 +144,53 @@ async fn the_pending_filter_returns_no_running_run_and_gauges_drain_to_zero_for_
     shutdown.cancel();
     handle.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn the_backlog_counts_due_and_leased_tasks_of_the_given_queues_only() {
+    let pool = fresh_pool().await;
+    let client = client(&pool);
+    let on = |queue: &str| StartOptions {
+        queue: Some(queue.into()),
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(
+            client
+                .start::<Double>(&Num { n }, on("a"))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    client
+        .start::<Double>(&Num { n: 9 }, on("other"))
+        .await
+        .unwrap();
+    let later = StartOptions {
+        run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        ..on("a")
+    };
+    client.start::<Double>(&Num { n: 10 }, later).await.unwrap();
+    // One task held by a worker, one waiting for a minute: as a claim and time would leave them.
+    sqlx::query(
+        "update workflow_tasks set state = 'leased', epoch = 1, lease_expires_at = now() + interval '1 hour' where run_id = $1",
+    )
+    .bind(ids[0])
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update workflow_tasks set run_at = now() - interval '60 seconds' where run_id = $1",
+    )
+    .bind(ids[1])
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let backlog = client.backlog(&["a".into()]).await.unwrap();
+    assert_eq!((backlog.due, backlog.leased), (2, 1), "{backlog:?}");
+    assert!(backlog.oldest_due_age_s >= 60.0, "{backlog:?}");
+    let none = client.backlog(&["empty".into()]).await.unwrap();
+    assert_eq!((none.due, none.leased, none.oldest_due_age_s), (0, 0, 0.0));
+}

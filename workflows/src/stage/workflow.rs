@@ -238,7 +238,7 @@ impl Workflow for StageRun {
                     .map_err(StepError::terminal)
             })
             .await?;
-        launch(&ctx, p, &run, &ws, &prompt_text, 0).await?;
+        launch(&ctx, p, &run, &ws, &prompt_text, 0, RESUME_PROMPT).await?;
         publish(&ctx, p, &run, "comment_started", Phase::Started, None, &[]).await?;
         let (code, attempt) = await_agent(&ctx, p, &run, &ws, &prompt_text).await?;
         let output: AgentOutput = ctx
@@ -352,6 +352,7 @@ async fn launch(
     ws: &Workspace,
     prompt_text: &str,
     attempt: u32,
+    resume: &str,
 ) -> Result<(), WorkflowError> {
     let run_id = run.id;
     let step = if attempt == 0 {
@@ -373,7 +374,7 @@ async fn launch(
             ("CK8S_HEARTBEAT_SECS".into(), p.config.agent_heartbeat_every.as_secs().max(1).to_string()),
         ];
         if attempt > 0 {
-            agent.env.push(("CK8S_RESUME_PROMPT".into(), RESUME_PROMPT.into()));
+            agent.env.push(("CK8S_RESUME_PROMPT".into(), resume.into()));
         }
         let launched = p.runtime.launch(ws, &agent).await.map_err(retryable)?;
         if let Some(exited) = launched.exited {
@@ -397,6 +398,14 @@ async fn launch(
 const RESUME_PROMPT: &str = "Your previous process stopped while you waited for the Owner's answer. \
 Ask the same question again with owner_feedback_request: the Owner's answer is ready for you. Then finish the task.";
 
+/// What an agent relaunched after an infrastructure failure is told.
+const RESUME_AFTER_FAILURE_PROMPT: &str = "Your previous process was stopped by the infrastructure \
+(its pod was killed or its node was lost), not by you. Continue the task from where you were and finish it.";
+
+/// Relaunches of one run after infrastructure failures (OOMKilled, Evicted, node lost...); an
+/// agent's own failure is never relaunched.
+const MAX_INFRA_RELAUNCHES: u32 = 2;
+
 /// Waits for the agent to exit and returns its exit code and launch attempt; the wait pauses the
 /// run's budget while the agent waits for the Owner. Without events, probes the agent every
 /// `agent_probe_every` (see `outcome::probe`). If the agent dies while an
@@ -412,6 +421,7 @@ async fn await_agent(
     let mut pausing = false;
     let mut orphaned = false;
     let mut attempt = 0u32;
+    let mut infra_relaunches = 0u32;
     for round in 0.. {
         let mut wait = Wait::signal(AGENT_EVENT).timeout(p.config.agent_probe_every);
         if pausing || orphaned {
@@ -475,6 +485,42 @@ async fn await_agent(
             })
             .await?;
         match (exit, orphaned, question.as_deref()) {
+            // Vanished with no question open: relaunch (bounded) when the runtime says the
+            // infrastructure failed it, not the agent.
+            (Some(-1), false, None) if infra_relaunches < MAX_INFRA_RELAUNCHES => {
+                let failure: Option<String> = ctx
+                    .step(&format!("diagnose_agent_{attempt}"), |_| async {
+                        let output = p.runtime.collect(ws).await.map_err(retryable)?;
+                        Ok(output.infrastructure_failure)
+                    })
+                    .await?;
+                let Some(reason) = failure else {
+                    return Ok((-1, attempt));
+                };
+                tracing::warn!(run_id = %run.id, attempt, reason = %reason, "the infrastructure failed the agent; relaunching it");
+                infra_relaunches += 1;
+                attempt += 1;
+                launch(
+                    ctx,
+                    p,
+                    run,
+                    ws,
+                    prompt_text,
+                    attempt,
+                    RESUME_AFTER_FAILURE_PROMPT,
+                )
+                .await?;
+                publish(
+                    ctx,
+                    p,
+                    run,
+                    &format!("comment_relaunched_{attempt}"),
+                    Phase::Started,
+                    None,
+                    &[],
+                )
+                .await?;
+            }
             // A normal exit, with no question left open.
             (Some(code), false, None) => return Ok((code, attempt)),
             // Died while the Owner was asked: wait for the answer with the budget paused.
@@ -489,7 +535,7 @@ async fn await_agent(
                 attempt += 1;
                 orphaned = false;
                 pausing = false;
-                launch(ctx, p, run, ws, prompt_text, attempt).await?;
+                launch(ctx, p, run, ws, prompt_text, attempt, RESUME_PROMPT).await?;
                 publish(
                     ctx,
                     p,
