@@ -8,6 +8,7 @@
 pub mod embeddings;
 pub mod git;
 pub mod github;
+pub mod kube_api;
 pub mod kubectl;
 pub mod logs;
 pub mod model;

@@ -1,0 +1,497 @@
+//! The Kubernetes runtime driven by the real `kube` client against the fake API server of test
+//! support: the objects of a run, revise reuse and lease extension, idempotent re-creation, Job
+//! status verdicts, a lost watch, stop and release, and namespaces the platform did not create.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use testkit::kube_api::FakeKube;
+use uuid::Uuid;
+use workflows::{
+    kubernetes::{KubeSettings, KubernetesRuntime, labels, objects::NamespaceFor},
+    policy::{AccessProfile, ExecutionMode},
+    runtime::{AgentRuntime, AgentSpec, AgentState, RunScope, Workspace},
+};
+
+const TOKEN: &str = "run-token-value-7f3a9c";
+const MODEL_KEY: &str = "sk-model-key-value-91b2";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn runtime(fake: &FakeKube) -> KubernetesRuntime {
+    let config = kube::Config::new(fake.url().parse().expect("the fake's url"));
+    let client = kube::Client::try_from(config).expect("a client for the fake");
+    let settings = KubeSettings {
+        runner_image: "ghcr.io/codex-k8s/codex-k8s:0.1.0".into(),
+        model_key: Some(("OPENAI_API_KEY".into(), MODEL_KEY.into())),
+        production_namespace: Some("shop-prod".into()),
+        ..KubeSettings::default()
+    };
+    KubernetesRuntime::new(client, settings)
+}
+
+fn spec(run_id: Uuid, project: Uuid, mode: ExecutionMode, profile: AccessProfile) -> AgentSpec {
+    AgentSpec {
+        run_id,
+        repository: "acme/shop".into(),
+        branch: "codex/issue-42".into(),
+        prompt: "do the work".into(),
+        model: "gpt-5.4".into(),
+        reasoning: "high".into(),
+        role: "dev".into(),
+        env: vec![
+            ("CK8S_RUN_TOKEN".into(), TOKEN.into()),
+            (
+                "CK8S_PLATFORM_URL".into(),
+                "http://codex-k8s-api.codex-k8s:8080".into(),
+            ),
+        ],
+        checkout: Some(workflows::runtime::Checkout {
+            clone_url: "https://github.com/acme/shop.git".into(),
+            default_branch: "main".into(),
+        }),
+        attempt: 0,
+        scope: Some(RunScope {
+            project_id: project,
+            thread: 42,
+            mode,
+            profile,
+        }),
+    }
+}
+
+fn namespace_of(ws: &Workspace) -> String {
+    ws.handle.split_once('/').unwrap().0.to_owned()
+}
+
+fn only(fake: &FakeKube, plural: &str, ns: &str) -> Value {
+    let items = fake.list(plural, Some(ns));
+    assert_eq!(items.len(), 1, "{plural} in {ns}: {items:#?}");
+    items.into_iter().next().unwrap()
+}
+
+fn pod_of(fake: &FakeKube, ns: &str) -> String {
+    only(fake, "pods", ns)["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn terminate(fake: &FakeKube, ns: &str, pod: &str, terminated: Value) {
+    fake.set_status(
+        "pods",
+        Some(ns),
+        pod,
+        json!({ "phase": "Failed", "containerStatuses": [{
+            "name": "agent", "ready": false, "restartCount": 0, "image": "x", "imageID": "",
+            "state": { "terminated": terminated }
+        }]}),
+    );
+}
+
+#[tokio::test]
+async fn a_full_env_run_gets_its_namespace_rbac_quota_policies_and_a_locked_down_job() {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let s = spec(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    rt.launch(&ws, &s).await.unwrap();
+
+    let namespace = fake
+        .get("namespaces", None, &ns)
+        .expect("the run namespace");
+    let nl = &namespace["metadata"]["labels"];
+    assert_eq!(nl[labels::MANAGED_BY], "codex-k8s");
+    assert_eq!(nl["pod-security.kubernetes.io/enforce"], "restricted");
+    assert_eq!(nl[labels::ROLE], "dev");
+    assert!(namespace["metadata"]["annotations"][labels::LEASE_EXPIRES].is_string());
+
+    let sa = only(&fake, "serviceaccounts", &ns);
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    let role = only(&fake, "roles", &ns);
+    let rules = role["rules"].as_array().unwrap();
+    for rule in rules {
+        let resources: Vec<&str> = rule["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(
+            !resources.contains(&"secrets") && !resources.contains(&"*"),
+            "{rule}"
+        );
+        assert!(
+            !rule["verbs"].as_array().unwrap().contains(&json!("*")),
+            "{rule}"
+        );
+    }
+    assert!(
+        rules.iter().any(|r| r["resources"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("pods/exec"))),
+        "candidate may exec: {rules:#?}"
+    );
+    let binding = only(&fake, "rolebindings", &ns);
+    assert_eq!(binding["subjects"][0]["namespace"], ns.as_str());
+    let quota = only(&fake, "resourcequotas", &ns);
+    assert!(quota["spec"]["hard"]["pods"].is_string(), "{quota}");
+    only(&fake, "limitranges", &ns);
+    let policies = fake.list("networkpolicies", Some(&ns));
+    assert_eq!(policies.len(), 2, "{policies:#?}");
+    assert!(
+        policies
+            .iter()
+            .any(|p| p["spec"]["podSelector"] == json!({})
+                && p["spec"]["ingress"].is_null()
+                && p["spec"]["egress"].is_null()
+                && p["spec"]["policyTypes"] == json!(["Ingress", "Egress"])),
+        "a default deny: {policies:#?}"
+    );
+
+    let job = only(&fake, "jobs", &ns);
+    assert_eq!(job["spec"]["backoffLimit"], 0);
+    assert!(job["spec"]["ttlSecondsAfterFinished"].is_number());
+    assert!(
+        job["spec"]["activeDeadlineSeconds"].is_null(),
+        "the budget is the engine's"
+    );
+    let pod_spec = &job["spec"]["template"]["spec"];
+    assert_eq!(
+        pod_spec["automountServiceAccountToken"], true,
+        "the candidate profile talks to the API (diagnostics); the ServiceAccount itself mounts nothing"
+    );
+    assert_eq!(
+        pod_spec["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let agent = &pod_spec["containers"][0];
+    assert_eq!(agent["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(agent["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(agent["securityContext"]["allowPrivilegeEscalation"], false);
+    assert!(agent["resources"]["limits"]["memory"].is_string());
+    let env = agent["env"].as_array().unwrap();
+    let from_secret = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["valueFrom"]["secretKeyRef"].is_object())
+    };
+    assert_eq!(from_secret("CK8S_RUN_TOKEN"), Some(true));
+    assert_eq!(from_secret("OPENAI_API_KEY"), Some(true));
+    // No secret value in any Job or Pod, and the Secret holds them.
+    for plural in ["jobs", "pods", "configmaps"] {
+        let text = serde_json::to_string(&fake.list(plural, Some(&ns))).unwrap();
+        assert!(
+            !text.contains(TOKEN) && !text.contains(MODEL_KEY),
+            "a secret value in {plural}: {text}"
+        );
+    }
+    let secret = only(&fake, "secrets", &ns);
+    assert_eq!(secret["immutable"], true);
+    let job_name = job["metadata"]["name"].as_str().unwrap();
+    eprintln!(
+        "objects of one full-env run in {ns}: Namespace, ServiceAccount {}, Role {} ({} rules), RoleBinding, ResourceQuota, LimitRange, NetworkPolicy x{}, Secret {}, ConfigMap, Job {job_name}",
+        sa["metadata"]["name"],
+        role["metadata"]["name"],
+        rules.len(),
+        policies.len(),
+        secret["metadata"]["name"]
+    );
+}
+
+#[tokio::test]
+async fn production_readonly_gets_read_verbs_only_and_code_only_runs_share_the_project_namespace() {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    fake.insert(
+        "namespaces",
+        json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "shop-prod" } }),
+    );
+    let project = Uuid::new_v4();
+    let s = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::FullEnv,
+        AccessProfile::ProductionReadonly,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    for role in fake
+        .list("roles", Some(&ns))
+        .into_iter()
+        .chain(fake.list("roles", Some("shop-prod")))
+    {
+        for rule in role["rules"].as_array().unwrap() {
+            let verbs: Vec<&str> = rule["verbs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert!(
+                verbs.iter().all(|v| ["get", "list", "watch"].contains(v)),
+                "{rule}"
+            );
+            let resources = rule["resources"].as_array().unwrap();
+            for forbidden in ["secrets", "pods/exec", "pods/portforward"] {
+                assert!(!resources.contains(&json!(forbidden)), "{rule}");
+            }
+        }
+    }
+    assert!(
+        !fake.list("roles", Some("shop-prod")).is_empty(),
+        "the production namespace can be read"
+    );
+
+    let a = rt
+        .prepare(&spec(
+            Uuid::new_v4(),
+            project,
+            ExecutionMode::CodeOnly,
+            AccessProfile::Candidate,
+        ))
+        .await
+        .unwrap();
+    let mut other = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::CodeOnly,
+        AccessProfile::Candidate,
+    );
+    other.scope.as_mut().unwrap().thread = 7;
+    let b = rt.prepare(&other).await.unwrap();
+    assert_eq!(
+        namespace_of(&a),
+        namespace_of(&b),
+        "code-only runs of a project share its namespace"
+    );
+    assert_ne!(namespace_of(&a), ns);
+}
+
+#[tokio::test]
+async fn a_revise_reuses_the_namespace_and_extends_its_lease_and_relaunching_after_a_crash_creates_nothing_twice()
+ {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let project = Uuid::new_v4();
+    let first = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let who = |s: &AgentSpec| NamespaceFor {
+        run_id: s.run_id,
+        project,
+        issue: 42,
+        role: "dev".into(),
+        mode: ExecutionMode::FullEnv,
+        profile: AccessProfile::Candidate,
+    };
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let ns = rt.ensure_namespace(&who(&first), t0).await.unwrap();
+    let lease = |fake: &FakeKube| {
+        let a = fake.get("namespaces", None, &ns).unwrap()["metadata"]["annotations"].clone();
+        (
+            a[labels::LEASE_CREATED].as_str().unwrap().to_owned(),
+            a[labels::LEASE_EXPIRES].as_str().unwrap().to_owned(),
+        )
+    };
+    let (created, expires) = lease(&fake);
+    let revise = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let again = rt
+        .ensure_namespace(&who(&revise), t0 + chrono::Duration::hours(5))
+        .await
+        .unwrap();
+    assert_eq!(again, ns, "the revise works in the same namespace");
+    let (created2, expires2) = lease(&fake);
+    assert_eq!(created2, created, "the first creation time stays");
+    assert!(
+        expires2 > expires,
+        "the lease is extended: {expires} -> {expires2}"
+    );
+    // An older clock never shortens it.
+    rt.ensure_namespace(&who(&revise), t0).await.unwrap();
+    assert_eq!(lease(&fake).1, expires2);
+
+    // A worker that crashed mid-step runs prepare and launch again: one Job, one Pod.
+    let ws = rt.prepare(&revise).await.unwrap();
+    rt.launch(&ws, &revise).await.unwrap();
+    let ws2 = rt.prepare(&revise).await.unwrap();
+    assert_eq!(ws, ws2);
+    let second = rt.launch(&ws2, &revise).await.unwrap();
+    assert_eq!(fake.list("jobs", Some(&ns)).len(), 1);
+    assert_eq!(fake.list("pods", Some(&ns)).len(), 1);
+    assert!(second.agent.starts_with("agent-"));
+    assert_eq!(fake.list("serviceaccounts", Some(&ns)).len(), 1);
+}
+
+#[tokio::test]
+async fn an_oom_kill_is_the_infrastructures_and_an_exit_code_is_the_agents_with_the_log_tail_kept()
+{
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let project = Uuid::new_v4();
+    let s = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    rt.launch(&ws, &s).await.unwrap();
+    assert_eq!(rt.probe(&ws).await.unwrap(), AgentState::Running);
+    let pod = pod_of(&fake, &ns);
+    fake.set_pod_log(&ns, &pod, "line 1\nline 2\nkilled\n");
+    terminate(
+        &fake,
+        &ns,
+        &pod,
+        json!({ "exitCode": 137, "reason": "OOMKilled" }),
+    );
+    assert_eq!(rt.probe(&ws).await.unwrap(), AgentState::Gone);
+    let out = rt.collect(&ws).await.unwrap();
+    assert_eq!(out.infrastructure_failure.as_deref(), Some("OOMKilled"));
+    assert!(
+        out.log_tail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("killed"),
+        "{out:?}"
+    );
+
+    let mut next = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    next.role = "qa".into();
+    let ws = rt.prepare(&next).await.unwrap();
+    let ns = namespace_of(&ws);
+    rt.launch(&ws, &next).await.unwrap();
+    let pod = pod_of(&fake, &ns);
+    terminate(
+        &fake,
+        &ns,
+        &pod,
+        json!({ "exitCode": 3, "reason": "Error" }),
+    );
+    assert_eq!(rt.probe(&ws).await.unwrap(), AgentState::Exited { code: 3 });
+    assert_eq!(rt.collect(&ws).await.unwrap().infrastructure_failure, None);
+}
+
+#[tokio::test]
+async fn a_lost_watch_resumes_and_still_sees_the_jobs_end() {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let s = spec(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    let launched = rt.launch(&ws, &s).await.unwrap();
+    let exited = tokio::spawn(launched.exited.expect("the runtime watches the Job"));
+    // The watch is established, then history is compacted and every stream cut: the watcher
+    // must re-list (410 Expired) and still see the end.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !fake
+        .requests()
+        .iter()
+        .any(|r| r.is_watch() && r.path.ends_with("/jobs"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no watch opened");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    fake.compact();
+    fake.break_watches();
+    let pod = pod_of(&fake, &ns);
+    terminate(
+        &fake,
+        &ns,
+        &pod,
+        json!({ "exitCode": 0, "reason": "Completed" }),
+    );
+    fake.set_status(
+        "jobs",
+        Some(&ns),
+        &launched.agent,
+        json!({ "succeeded": 1, "conditions": [{ "type": "Complete", "status": "True" }] }),
+    );
+    let code = tokio::time::timeout(WAIT, exited)
+        .await
+        .expect("the end is seen")
+        .unwrap();
+    assert_eq!(code, 0);
+}
+
+#[tokio::test]
+async fn stop_and_release_delete_the_job_and_never_touch_a_namespace_the_platform_did_not_create() {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let s = spec(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    rt.launch(&ws, &s).await.unwrap();
+    // The budget is spent: the workflow's cleanup stops and releases the runtime.
+    rt.stop(&ws).await.unwrap();
+    assert!(
+        fake.list("jobs", Some(&ns)).is_empty(),
+        "the Job is deleted"
+    );
+    rt.release(&ws).await.unwrap();
+    assert!(
+        fake.list("secrets", Some(&ns)).is_empty(),
+        "the launch's Secret goes"
+    );
+    assert!(
+        fake.get("namespaces", None, &ns).is_some(),
+        "the namespace stays for its lease"
+    );
+    rt.release(&ws).await.unwrap();
+
+    let mut other = spec(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    other.role = "ops".into();
+    let name = {
+        let ws = rt.prepare(&other).await.unwrap();
+        let name = namespace_of(&ws);
+        fake.delete("namespaces", None, &name);
+        name
+    };
+    fake.insert("namespaces", json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name, "labels": { "team": "someone-else" } } }));
+    let err = rt.prepare(&other).await.unwrap_err().to_string();
+    assert!(err.contains("not managed by the platform"), "{err}");
+    let untouched = fake.get("namespaces", None, &name).unwrap();
+    assert_eq!(
+        untouched["metadata"]["labels"],
+        json!({ "team": "someone-else" })
+    );
+    assert!(fake.list("serviceaccounts", Some(&name)).is_empty());
+}
