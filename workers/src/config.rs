@@ -288,6 +288,15 @@ pub enum AdminMember {
     },
 }
 
+/// Where agents run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeKind {
+    /// Child processes of the worker.
+    Local,
+    /// Kubernetes Jobs.
+    Kubernetes,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -591,6 +600,57 @@ pub struct Config {
         global = true
     )]
     pub review_max_rounds: u32,
+    /// Where agents run: `local` (child processes of the worker: `dev` and tests) or `kubernetes` (a Job per run in the cluster the worker runs in, or the one KUBECONFIG names; ADR 0025).
+    #[arg(
+        long,
+        env = "CK8S_RUNTIME",
+        value_enum,
+        default_value = "local",
+        global = true
+    )]
+    pub runtime: RuntimeKind,
+    /// The agent pod's image (`codex-k8s agent-runner`, git and the codex CLI in it, pinned by tag or digest); required with CK8S_RUNTIME=kubernetes.
+    #[arg(long, env = "CK8S_KUBE_RUNNER_IMAGE", global = true)]
+    pub kube_runner_image: Option<String>,
+    /// Prefix of every namespace the Kubernetes runtime creates.
+    #[arg(
+        long,
+        env = "CK8S_KUBE_NAMESPACE_PREFIX",
+        default_value = "codex-",
+        global = true
+    )]
+    pub kube_namespace_prefix: String,
+    /// The platform's own namespace (its API and MCP service: the agents' only in-cluster egress).
+    #[arg(
+        long,
+        env = "CK8S_KUBE_PLATFORM_NAMESPACE",
+        default_value = "codex-k8s",
+        global = true
+    )]
+    pub kube_platform_namespace: String,
+    /// The platform API's port agents reach in that namespace.
+    #[arg(
+        long,
+        env = "CK8S_KUBE_PLATFORM_PORT",
+        default_value_t = 8080,
+        global = true
+    )]
+    pub kube_platform_port: u16,
+    /// Seconds a run namespace is leased for from its latest run's start (a revise extends it).
+    #[arg(long = "kube-namespace-lease-secs", env = "CK8S_KUBE_NAMESPACE_LEASE_SECS", default_value = "86400", value_parser = parse_secs, global = true)]
+    pub kube_namespace_lease: Duration,
+    /// Label run namespaces `app.kubernetes.io/part-of=codex-k8s` (`true` in ai-staging and prod; ai slots leave it off).
+    #[arg(long, env = "CK8S_KUBE_PART_OF", default_value = "", value_parser = parse_flag, global = true)]
+    pub kube_part_of: FlagValue,
+    /// The production namespace `production-readonly` runs may read (none: they read only their own).
+    #[arg(long, env = "CK8S_KUBE_PRODUCTION_NAMESPACE", global = true)]
+    pub kube_production_namespace: Option<String>,
+    /// This worker's pod name (the downward API's `metadata.name`): part of its worker id.
+    #[arg(long, env = "POD_NAME", global = true)]
+    pub pod_name: Option<String>,
+    /// This worker's pod UID (the downward API's `metadata.uid`): part of its worker id.
+    #[arg(long, env = "POD_UID", global = true)]
+    pub pod_uid: Option<String>,
     /// Directory of local runtime workspaces.
     #[arg(long, env = "CK8S_RUNTIME_ROOT", global = true)]
     pub runtime_root: Option<std::path::PathBuf>,
@@ -813,6 +873,11 @@ impl Config {
             heartbeat: self.lease / 3,
             shutdown_grace: self.shutdown_grace,
             retention: Duration::from_secs(u64::from(self.retention_days) * 24 * 3600),
+            worker_id: match (&self.pod_name, &self.pod_uid) {
+                (Some(name), Some(uid)) => format!("{name}/{uid}"),
+                (Some(name), None) => name.clone(),
+                _ => defaults.worker_id.clone(),
+            },
             ..defaults
         }
     }
@@ -915,6 +980,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("--lease") && err.contains("positive"), "{err}");
+    }
+
+    #[test]
+    fn a_worker_pod_names_itself_by_pod_name_and_uid() {
+        let cli = Cli::try_parse_from([
+            "codex-k8s",
+            "--pod-name=worker-7d9f",
+            "--pod-uid=3f1c",
+            "worker",
+        ])
+        .unwrap();
+        assert_eq!(cli.config.worker_config().worker_id, "worker-7d9f/3f1c");
+        let cli = Cli::try_parse_from(["codex-k8s", "worker"]).unwrap();
+        assert!(!cli.config.worker_config().worker_id.contains('/'));
+        let cli = Cli::try_parse_from(["codex-k8s", "--runtime=kubernetes", "worker"]).unwrap();
+        assert_eq!(cli.config.runtime, RuntimeKind::Kubernetes);
+    }
+
+    #[tokio::test]
+    async fn the_kubernetes_runtime_needs_its_runner_image() {
+        let cli = Cli::try_parse_from(["codex-k8s", "--runtime=kubernetes", "worker"]).unwrap();
+        let err = crate::platform::kubernetes_runtime(&cli.config)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("CK8S_KUBE_RUNNER_IMAGE"),
+            "{err:#}"
+        );
     }
 }
 

@@ -9,12 +9,13 @@ use workflows::{
     approval::{ApprovalConfig, SigningKey},
     docs::{ApiKey, DocsConfig, EmbeddingsConfig, chunk::ChunkBounds},
     github::{ClientConfig, GitHubClient, Token},
+    kubernetes::{KubeSettings, KubernetesRuntime},
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
     runtime::{AgentCommand, LocalRuntime},
 };
 
-use crate::config::Config;
+use crate::config::{Config, RuntimeKind};
 
 /// The platform's services, its workflow registry and engine client.
 pub struct Wiring {
@@ -134,14 +135,14 @@ pub fn workspace_git(
 }
 
 /// Builds the platform from the configuration, with the given GitHub client settings.
-pub fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Result<Wiring> {
-    build_with(config, pool, github, None)
+pub async fn build(config: &Config, pool: PgPool, github: ClientConfig) -> anyhow::Result<Wiring> {
+    build_with(config, pool, github, None).await
 }
 
 /// Like [`build`], with the agent the local runtime launches given explicitly (e.g. `dev --demo`
 /// running `agent-runner` with the codex CLI, or the scripted agent without it). Without one,
 /// the agent is `CK8S_AGENT_PROGRAM`, else this binary's `agent-runner`.
-pub fn build_with(
+pub async fn build_with(
     config: &Config,
     pool: PgPool,
     github: ClientConfig,
@@ -159,7 +160,10 @@ pub fn build_with(
         .runtime_root
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("codex-k8s-runs"));
-    let runtime = Arc::new(LocalRuntime::new(root, program, None).with_git(git));
+    let runtime: Arc<dyn workflows::runtime::AgentRuntime> = match config.runtime {
+        RuntimeKind::Local => Arc::new(LocalRuntime::new(root, program, None).with_git(git)),
+        RuntimeKind::Kubernetes => Arc::new(kubernetes_runtime(config).await?),
+    };
     let settings = PlatformConfig {
         default_locale: config.default_locale.clone(),
         learning_mode_default: config.learning_mode_default.0,
@@ -182,6 +186,41 @@ pub fn build_with(
         registry,
         client,
     })
+}
+
+/// The Kubernetes runtime from `CK8S_KUBE_*`, with a client for the cluster this process runs in
+/// (or the one `KUBECONFIG` names). The agent gets the worker's model settings as plain values and
+/// its model API key (the variable `CK8S_MODEL_API_KEY_ENV` names) only through a Secret.
+pub async fn kubernetes_runtime(config: &Config) -> anyhow::Result<KubernetesRuntime> {
+    let image = config
+        .kube_runner_image
+        .clone()
+        .context("CK8S_RUNTIME=kubernetes needs CK8S_KUBE_RUNNER_IMAGE")?;
+    let inherited = workflows::runtime::agent_env::inherited(|k| std::env::var(k).ok())
+        .context("agent environment (CK8S_MODEL_API_KEY_ENV)")?;
+    let key_var = std::env::var("CK8S_MODEL_API_KEY_ENV")
+        .ok()
+        .map(|v| v.trim().to_owned());
+    let (model_key, agent_env): (Vec<_>, Vec<_>) = inherited
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "PATH" | "LANG" | "LC_ALL"))
+        .partition(|(k, _)| Some(k) == key_var.as_ref());
+    let settings = KubeSettings {
+        namespace_prefix: config.kube_namespace_prefix.clone(),
+        platform_namespace: config.kube_platform_namespace.clone(),
+        platform_port: config.kube_platform_port,
+        runner_image: image,
+        default_lease: config.kube_namespace_lease,
+        part_of: config.kube_part_of.0,
+        production_namespace: config.kube_production_namespace.clone(),
+        model_key: model_key.into_iter().next(),
+        agent_env,
+        ..KubeSettings::default()
+    };
+    let client = kube::Client::try_default()
+        .await
+        .context("Kubernetes client (in-cluster service account or KUBECONFIG)")?;
+    Ok(KubernetesRuntime::new(client, settings))
 }
 
 /// Keeps the docs re-index sweep scheduled when docs search is on (every worker does; the

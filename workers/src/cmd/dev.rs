@@ -125,7 +125,7 @@ pub async fn run(
         None if args.demo => (None, Some(platform::this_binary("scripted-agent")?)),
         None => (None, None),
     };
-    let wiring = platform::build_with(&settings, pool.clone(), github, agent)?;
+    let wiring = platform::build_with(&settings, pool.clone(), github, agent).await?;
     workflows::retention::Retention::schedule(&wiring.client)
         .await
         .context("schedule retention")?;

@@ -20,7 +20,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         .clone()
         .context("CK8S_GITHUB_WEBHOOK_SECRET is required")?;
     let pool = database::connect(config).await?;
-    let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
+    let wiring = platform::build(config, pool.clone(), platform::github_config(config)?).await?;
     let staff = platform::staff_state(
         config,
         pool.clone(),

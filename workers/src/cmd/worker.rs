@@ -18,7 +18,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     // Bound before anything else: a taken address stops the worker now, not at shutdown.
     let listener = http::bind(config.http_addr_or(WORKER_ADDR)).await?;
     let pool = database::connect(config).await?;
-    let wiring = platform::build(config, pool.clone(), platform::github_config(config)?)?;
+    let wiring = platform::build(config, pool.clone(), platform::github_config(config)?).await?;
     workflows::retention::Retention::schedule(&wiring.client)
         .await
         .context("schedule retention")?;
