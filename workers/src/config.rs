@@ -645,6 +645,28 @@ pub struct Config {
     /// The production namespace `production-readonly` runs may read (none: they read only their own).
     #[arg(long, env = "CK8S_KUBE_PRODUCTION_NAMESPACE", global = true)]
     pub kube_production_namespace: Option<String>,
+    /// The worker Deployment the built-in scaler sizes from the engine backlog (in POD_NAMESPACE, else CK8S_KUBE_PLATFORM_NAMESPACE); empty: no built-in scaling (fixed replicas or KEDA, `deploy/keda`).
+    #[arg(
+        long,
+        env = "CK8S_WORKER_SCALE_DEPLOYMENT",
+        default_value = "",
+        global = true
+    )]
+    pub worker_scale_deployment: String,
+    /// Fewest worker replicas the built-in scaler keeps.
+    #[arg(
+        long,
+        env = "CK8S_WORKER_SCALE_MIN",
+        default_value_t = 1,
+        global = true
+    )]
+    pub worker_scale_min: u32,
+    /// Most worker replicas the built-in scaler sets.
+    #[arg(long, env = "CK8S_WORKER_SCALE_MAX", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub worker_scale_max: u32,
+    /// This worker's namespace (the downward API's `metadata.namespace`).
+    #[arg(long, env = "POD_NAMESPACE", global = true)]
+    pub pod_namespace: Option<String>,
     /// This worker's pod name (the downward API's `metadata.name`): part of its worker id.
     #[arg(long, env = "POD_NAME", global = true)]
     pub pod_name: Option<String>,

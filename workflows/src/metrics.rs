@@ -164,6 +164,7 @@ pub fn register(registry: &mut Registry) {
         RUN_DURATION.clone(),
     );
     crate::github::metrics::register(registry);
+    crate::kubernetes::scaler_loop::register(registry);
 }
 
 #[cfg(test)]

@@ -495,3 +495,75 @@ async fn stop_and_release_delete_the_job_and_never_touch_a_namespace_the_platfor
     );
     assert!(fake.list("serviceaccounts", Some(&name)).is_empty());
 }
+
+#[tokio::test]
+async fn the_scaler_patches_the_worker_deployments_scale_over_a_scripted_backlog() {
+    use workflows::kubernetes::{
+        scaler::{Backlog, ScalerConfig},
+        scaler_loop::{ScaleTarget, WorkerScaler},
+    };
+    let fake = FakeKube::start().await;
+    fake.insert(
+        "namespaces",
+        json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "codex-k8s" } }),
+    );
+    fake.insert("deployments", json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": { "name": "codex-k8s-worker", "namespace": "codex-k8s" },
+        "spec": { "replicas": 1, "selector": { "matchLabels": { "app": "w" } },
+                  "template": { "metadata": { "labels": { "app": "w" } }, "spec": { "containers": [{ "name": "w", "image": "x:1" }] } } }
+    }));
+    let config = kube::Config::new(fake.url().parse().unwrap());
+    let client = kube::Client::try_from(config).unwrap();
+    let target = ScaleTarget {
+        namespace: "codex-k8s".into(),
+        deployment: "codex-k8s-worker".into(),
+        queues: vec!["stages".into()],
+        every: Duration::from_secs(30),
+        call_timeout: Duration::from_secs(10),
+    };
+    let mut scaler = WorkerScaler::new(client, target, ScalerConfig::default());
+    let b = |ready, age, in_flight| Backlog {
+        ready,
+        oldest_ready_age_s: age,
+        in_flight,
+    };
+    // A burst, a plateau, a dip that comes back, the drain; a decision every 30 s.
+    let script = [
+        (0, b(0, 0.0, 0)),
+        (30, b(120, 5.0, 10)),
+        (60, b(100, 40.0, 40)),
+        (90, b(60, 20.0, 80)),
+        (120, b(10, 2.0, 100)),
+        (150, b(0, 0.0, 30)),
+        (180, b(90, 3.0, 20)),
+        (240, b(0, 0.0, 0)),
+        (540, b(0, 0.0, 0)),
+        (900, b(0, 0.0, 0)),
+        (1260, b(0, 0.0, 0)),
+    ];
+    let mut seen = Vec::new();
+    for (t, backlog) in script {
+        let d = scaler
+            .tick_with(Duration::from_secs(t), backlog)
+            .await
+            .unwrap();
+        let stored = fake
+            .get("deployments", Some("codex-k8s"), "codex-k8s-worker")
+            .unwrap();
+        assert_eq!(
+            stored["spec"]["replicas"], d.desired,
+            "the Deployment follows the decision at {t}s"
+        );
+        seen.push((t, d.desired, d.reason));
+    }
+    eprintln!("scaler decisions (t s, replicas, reason): {seen:?}");
+    let replicas: Vec<u32> = seen.iter().map(|s| s.1).collect();
+    assert_eq!(replicas, [1, 3, 5, 7, 7, 7, 7, 7, 5, 3, 1]);
+    let patches = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == http::Method::PATCH && r.path.ends_with("/scale"))
+        .count();
+    assert_eq!(patches, 6, "a patch per change only");
+}

@@ -9,6 +9,7 @@ pub mod names;
 pub mod objects;
 mod runtime;
 pub mod scaler;
+pub mod scaler_loop;
 mod settings;
 
 pub use runtime::{KubernetesRuntime, exit_code};
