@@ -567,3 +567,96 @@ async fn the_scaler_patches_the_worker_deployments_scale_over_a_scripted_backlog
         .count();
     assert_eq!(patches, 6, "a patch per change only");
 }
+
+#[tokio::test]
+async fn cleanup_deletes_expired_and_closed_run_namespaces_and_never_an_unmanaged_or_platform_one()
+{
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let (p1, p2) = (Uuid::new_v4(), Uuid::new_v4());
+    let who = |project, issue, role: &str, mode| NamespaceFor {
+        run_id: Uuid::new_v4(),
+        project,
+        issue,
+        role: role.into(),
+        mode,
+        profile: AccessProfile::Candidate,
+    };
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let expired = rt
+        .ensure_namespace(&who(p1, 1, "dev", ExecutionMode::FullEnv), t0)
+        .await
+        .unwrap();
+    let busy = rt
+        .ensure_namespace(&who(p1, 2, "dev", ExecutionMode::FullEnv), t0)
+        .await
+        .unwrap();
+    let fresh = rt
+        .ensure_namespace(
+            &who(p1, 3, "dev", ExecutionMode::FullEnv),
+            t0 + chrono::Duration::hours(30),
+        )
+        .await
+        .unwrap();
+    let shared = rt
+        .ensure_namespace(&who(p2, 4, "dev", ExecutionMode::CodeOnly), t0)
+        .await
+        .unwrap();
+    // Someone else's namespace carrying our selector labels, and one of the platform itself.
+    for (name, labels) in [
+        (
+            "lookalike",
+            json!({ "app.kubernetes.io/component": "run-namespace", "codex-k8s.io/project": p1.to_string(), "codex-k8s.io/issue": "9" }),
+        ),
+        (
+            "platform-env",
+            json!({ "app.kubernetes.io/managed-by": "codex-k8s", "app.kubernetes.io/part-of": "codex-k8s", "app.kubernetes.io/component": "run-namespace", "codex-k8s.io/project": p1.to_string(), "codex-k8s.io/issue": "9", "codex-k8s.io/runtime-mode": "full-env" }),
+        ),
+    ] {
+        fake.insert("namespaces", json!({ "apiVersion": "v1", "kind": "Namespace",
+            "metadata": { "name": name, "labels": labels, "annotations": { labels::LEASE_EXPIRES: "2026-01-01T00:00:00Z" } } }));
+    }
+    let now = t0 + chrono::Duration::hours(25);
+    let active: std::collections::HashSet<_> = [(p1, 2), (p2, 99)].into();
+    let swept = rt.sweep_namespaces(now, &active).await.unwrap();
+    assert_eq!(swept.deleted, vec![expired.clone()], "{swept:?}");
+    assert!(
+        swept
+            .kept
+            .iter()
+            .any(|(n, why)| *n == busy && why.contains("active")),
+        "{swept:?}"
+    );
+    assert!(
+        swept.kept.iter().any(|(n, _)| *n == shared),
+        "another issue's run keeps the project's code-only namespace: {swept:?}"
+    );
+    assert!(
+        swept
+            .kept
+            .iter()
+            .any(|(n, why)| n == "platform-env" && why.contains("part of the platform")),
+        "{swept:?}"
+    );
+    for name in [&busy, &fresh, &shared] {
+        assert!(fake.get("namespaces", None, name).is_some(), "{name} stays");
+    }
+    assert!(
+        fake.get("namespaces", None, "lookalike").is_some(),
+        "never selected, never deleted"
+    );
+    assert!(fake.get("namespaces", None, "platform-env").is_some());
+
+    // The Issue closes: its full-env namespaces go, the platform's one and the shared one stay.
+    let closed = rt.delete_thread_namespaces(p1, 3).await.unwrap();
+    assert_eq!(closed.deleted, vec![fresh.clone()]);
+    let closed = rt.delete_thread_namespaces(p1, 9).await.unwrap();
+    assert!(closed.deleted.is_empty(), "{closed:?}");
+    assert!(fake.get("namespaces", None, "platform-env").is_some());
+    let closed = rt.delete_thread_namespaces(p2, 4).await.unwrap();
+    assert!(
+        closed.deleted.is_empty(),
+        "the code-only namespace is the project's: {closed:?}"
+    );
+    assert!(fake.get("namespaces", None, &shared).is_some());
+}

@@ -2,6 +2,7 @@
 //! policy; Job status read back as the run's signals; guardrails for what may be changed; the
 //! worker scaler's arithmetic.
 
+mod cleanup;
 pub mod guardrails;
 pub mod job_status;
 pub mod labels;
@@ -12,5 +13,6 @@ pub mod scaler;
 pub mod scaler_loop;
 mod settings;
 
+pub use cleanup::{Swept, Thread};
 pub use runtime::{KubernetesRuntime, exit_code};
 pub use settings::*;

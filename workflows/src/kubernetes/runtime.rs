@@ -92,6 +92,11 @@ impl KubernetesRuntime {
         &self.settings
     }
 
+    /// The client it talks to the API server with.
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// One API call, bounded by the configured timeout; failures keep the server's status and message.
     async fn call<T>(
         &self,

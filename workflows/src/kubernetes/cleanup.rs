@@ -1,0 +1,144 @@
+//! Deleting run namespaces: those whose lease expired and that host no active run (the sweep),
+//! and those of an Issue or pull request that closed. Every deletion re-reads the namespace and
+//! re-checks [`guardrails::may_delete_namespace`] right before it: a namespace the platform did not
+//! create, or one of its own environment, is never deleted.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{
+    Api,
+    api::{DeleteParams, ListParams},
+};
+use uuid::Uuid;
+
+use super::{
+    KubernetesRuntime, guardrails,
+    labels::{COMPONENT, ISSUE, LEASE_EXPIRES, MANAGED_BY, MANAGER, MODE, PROJECT},
+};
+
+/// A run namespace's owner as its labels say: (project, issue).
+pub type Thread = (Uuid, u64);
+
+/// What one cleanup did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Swept {
+    /// Namespaces deleted.
+    pub deleted: Vec<String>,
+    /// Namespaces kept, each with why.
+    pub kept: Vec<(String, String)>,
+}
+
+fn thread_of(labels: &BTreeMap<String, String>) -> Option<Thread> {
+    let project = Uuid::parse_str(labels.get(PROJECT)?).ok()?;
+    let issue = labels.get(ISSUE)?.parse().ok()?;
+    Some((project, issue))
+}
+
+fn expires_at(ns: &Namespace) -> Option<DateTime<Utc>> {
+    let v = ns.metadata.annotations.as_ref()?.get(LEASE_EXPIRES)?;
+    DateTime::parse_from_rfc3339(v)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl KubernetesRuntime {
+    async fn run_namespaces(&self, selector: &str) -> Result<Vec<Namespace>, String> {
+        let api: Api<Namespace> = Api::all(self.client().clone());
+        let listed = tokio::time::timeout(
+            self.settings().call_timeout,
+            api.list(&ListParams::default().labels(selector)),
+        )
+        .await
+        .map_err(|_| "list namespaces: no answer in time".to_owned())?
+        .map_err(|e| format!("list namespaces: {e}"))?;
+        Ok(listed.items)
+    }
+
+    /// Deletes `name` after re-reading it and re-checking the guardrails.
+    async fn delete_checked(&self, name: &str) -> Result<(), String> {
+        let api: Api<Namespace> = Api::all(self.client().clone());
+        let timeout = self.settings().call_timeout;
+        let current = tokio::time::timeout(timeout, api.get_opt(name))
+            .await
+            .map_err(|_| format!("get namespace {name}: no answer in time"))?
+            .map_err(|e| format!("get namespace {name}: {e}"))?;
+        let Some(current) = current else {
+            return Ok(());
+        };
+        let labels = current.metadata.labels.unwrap_or_default();
+        guardrails::may_delete_namespace(name, &labels)?;
+        match tokio::time::timeout(timeout, api.delete(name, &DeleteParams::background())).await {
+            Ok(Ok(_)) => {
+                tracing::info!(namespace = %name, "run namespace deleted");
+                Ok(())
+            }
+            Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(()),
+            Ok(Err(e)) => Err(format!("delete namespace {name}: {e}")),
+            Err(_) => Err(format!("delete namespace {name}: no answer in time")),
+        }
+    }
+
+    async fn delete_all(&self, candidates: Vec<String>, swept: &mut Swept) {
+        for name in candidates {
+            match self.delete_checked(&name).await {
+                Ok(()) => swept.deleted.push(name),
+                Err(why) => {
+                    tracing::warn!(namespace = %name, reason = %why, "run namespace kept");
+                    swept.kept.push((name, why));
+                }
+            }
+        }
+    }
+
+    /// The sweep: deletes the run namespaces whose lease expired before `now` and whose thread
+    /// has no run in `active` (the caller's view of active runs).
+    pub async fn sweep_namespaces(
+        &self,
+        now: DateTime<Utc>,
+        active: &HashSet<Thread>,
+    ) -> Result<Swept, String> {
+        let mut swept = Swept::default();
+        let mut candidates = Vec::new();
+        let selector = format!("{MANAGED_BY}={MANAGER},{COMPONENT}=run-namespace");
+        for ns in self.run_namespaces(&selector).await? {
+            let name = ns.metadata.name.clone().unwrap_or_default();
+            let labels = ns.metadata.labels.clone().unwrap_or_default();
+            // A code-only namespace is the whole project's: any active run of it keeps it.
+            let shared = labels.get(MODE).is_some_and(|m| m == "code-only");
+            let busy = thread_of(&labels).is_some_and(|(project, issue)| {
+                active
+                    .iter()
+                    .any(|(p, i)| *p == project && (shared || *i == issue))
+            });
+            match expires_at(&ns) {
+                Some(at) if at > now => {}
+                _ if busy => swept.kept.push((name, "a run of it is active".into())),
+                _ => candidates.push(name),
+            }
+        }
+        self.delete_all(candidates, &mut swept).await;
+        Ok(swept)
+    }
+
+    /// Deletes the `full-env` run namespaces of the Issue or pull request `issue` of `project`
+    /// (it closed); the project's shared `code-only` namespace stays for the sweep.
+    pub async fn delete_thread_namespaces(
+        &self,
+        project: Uuid,
+        issue: u64,
+    ) -> Result<Swept, String> {
+        let mut swept = Swept::default();
+        let selector =
+            format!("{MANAGED_BY}={MANAGER},{MODE}=full-env,{PROJECT}={project},{ISSUE}={issue}");
+        let names = self
+            .run_namespaces(&selector)
+            .await?
+            .into_iter()
+            .filter_map(|ns| ns.metadata.name)
+            .collect();
+        self.delete_all(names, &mut swept).await;
+        Ok(swept)
+    }
+}
