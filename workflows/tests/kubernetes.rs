@@ -660,3 +660,72 @@ async fn cleanup_deletes_expired_and_closed_run_namespaces_and_never_an_unmanage
     );
     assert!(fake.get("namespaces", None, &shared).is_some());
 }
+
+#[tokio::test]
+async fn kubectl_reads_a_runs_objects_and_a_readonly_user_would_see_no_secret_in_the_job() {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let s = spec(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    rt.launch(&ws, &s).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("k8s-runtime-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = fake.kubeconfig(&dir);
+    let kubectl = |args: Vec<String>| {
+        let mut command = std::process::Command::new(testkit::kubectl::kubectl());
+        command
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("KUBECACHEDIR", dir.join("cache"))
+            .env("HOME", &dir);
+        tokio::task::spawn_blocking(move || command.output().expect("run kubectl"))
+    };
+    let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let out = kubectl(args(&format!(
+        "get jobs,serviceaccounts,roles,rolebindings,resourcequotas,limitranges,networkpolicies -n {ns} -o json"
+    )))
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "Job",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+    ] {
+        assert!(kinds.contains(&kind), "kubectl sees the {kind}: {kinds:?}");
+    }
+    for item in list["items"].as_array().unwrap() {
+        if item["kind"] == "Job" {
+            let job: k8s_openapi::api::batch::v1::Job =
+                serde_json::from_value(item.clone()).unwrap();
+            assert_eq!(job.spec.unwrap().backoff_limit, Some(0));
+        }
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains(TOKEN) && !text.contains(MODEL_KEY),
+        "no secret value outside the Secret"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
