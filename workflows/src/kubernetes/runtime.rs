@@ -291,20 +291,8 @@ impl KubernetesRuntime {
     /// The plain environment of the agent container: run metadata, the configured model
     /// settings and the spec's variables but the run token (which goes into the Secret).
     fn plain_env(&self, spec: &AgentSpec) -> Vec<(String, String)> {
-        let metadata = [
-            ("CK8S_RUN_ID", spec.run_id.to_string()),
-            ("CK8S_REPOSITORY", spec.repository.clone()),
-            ("CK8S_BRANCH", spec.branch.clone()),
-            ("CK8S_MODEL", spec.model.clone()),
-            ("CK8S_REASONING", spec.reasoning.clone()),
-            ("CK8S_ROLE", spec.role.clone()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v));
-        let trace = engine::current_trace_parent()
-            .map(|t| (crate::runtime::agent_env::TRACEPARENT.to_owned(), t));
-        metadata
+        crate::runtime::agent_env::run_metadata(spec)
             .into_iter()
-            .chain(trace)
             .chain(self.settings.agent_env.iter().cloned())
             .chain(spec.env.iter().filter(|(k, _)| k != RUN_TOKEN_VAR).cloned())
             .collect()

@@ -96,6 +96,22 @@ pub fn build(
     Ok(env)
 }
 
+/// The run metadata every agent gets, whatever runs it: run id, repository, branch, model,
+/// reasoning, role, and `TRACEPARENT` (the launching step's trace context) when there is one.
+pub fn run_metadata(spec: &AgentSpec) -> Vec<(String, String)> {
+    let metadata = [
+        ("CK8S_RUN_ID", spec.run_id.to_string()),
+        ("CK8S_REPOSITORY", spec.repository.clone()),
+        ("CK8S_BRANCH", spec.branch.clone()),
+        ("CK8S_MODEL", spec.model.clone()),
+        ("CK8S_REASONING", spec.reasoning.clone()),
+        ("CK8S_ROLE", spec.role.clone()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let trace = engine::current_trace_parent().map(|t| (TRACEPARENT.to_owned(), t));
+    metadata.into_iter().chain(trace).collect()
+}
+
 /// The environment of the agent of `spec` in its run directory `dir`, from the worker's
 /// process environment: creates the agent's `HOME` and `TMPDIR`, and adds the run metadata, the
 /// agent command's configured variables and the run's own (token, platform URL).
@@ -109,24 +125,16 @@ pub(crate) fn launch_env(
             .map_err(|e| RuntimeError::Launch(format!("create the agent's {own}: {e}")))?;
     }
     let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let metadata = [
-        ("CK8S_RUN_ID", spec.run_id.to_string()),
-        ("CK8S_REPOSITORY", spec.repository.clone()),
-        ("CK8S_BRANCH", spec.branch.clone()),
-        ("CK8S_MODEL", spec.model.clone()),
-        ("CK8S_REASONING", spec.reasoning.clone()),
-        ("CK8S_ROLE", spec.role.clone()),
-        ("CK8S_PROMPT_FILE", path("prompt.md")),
-        ("CK8S_RESULT_FILE", path("result.json")),
-    ]
-    .map(|(k, v)| (k.to_owned(), v));
-    let trace = engine::current_trace_parent().map(|t| (TRACEPARENT.to_owned(), t));
+    let files = [
+        ("CK8S_PROMPT_FILE".to_owned(), path("prompt.md")),
+        ("CK8S_RESULT_FILE".to_owned(), path("result.json")),
+    ];
     build(
         |name| std::env::var(name).ok(),
         dir,
-        metadata
+        run_metadata(spec)
             .into_iter()
-            .chain(trace)
+            .chain(files)
             .chain(command.env.iter().cloned())
             .chain(spec.env.iter().cloned()),
     )

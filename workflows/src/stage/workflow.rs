@@ -500,7 +500,7 @@ async fn await_agent(
                 tracing::warn!(run_id = %run.id, attempt, reason = %reason, "the infrastructure failed the agent; relaunching it");
                 infra_relaunches += 1;
                 attempt += 1;
-                launch(
+                relaunch(
                     ctx,
                     p,
                     run,
@@ -508,16 +508,6 @@ async fn await_agent(
                     prompt_text,
                     attempt,
                     RESUME_AFTER_FAILURE_PROMPT,
-                )
-                .await?;
-                publish(
-                    ctx,
-                    p,
-                    run,
-                    &format!("comment_relaunched_{attempt}"),
-                    Phase::Started,
-                    None,
-                    &[],
                 )
                 .await?;
             }
@@ -535,22 +525,27 @@ async fn await_agent(
                 attempt += 1;
                 orphaned = false;
                 pausing = false;
-                launch(ctx, p, run, ws, prompt_text, attempt, RESUME_PROMPT).await?;
-                publish(
-                    ctx,
-                    p,
-                    run,
-                    &format!("comment_relaunched_{attempt}"),
-                    Phase::Started,
-                    None,
-                    &[],
-                )
-                .await?;
+                relaunch(ctx, p, run, ws, prompt_text, attempt, RESUME_PROMPT).await?;
             }
             (None, false, _) => {}
         }
     }
     unreachable!("the loop only ends by returning")
+}
+
+/// Launches `attempt` with the `resume` prompt and says so in the status comment.
+async fn relaunch(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    run: &AgentRun,
+    ws: &Workspace,
+    prompt_text: &str,
+    attempt: u32,
+    resume: &str,
+) -> Result<(), WorkflowError> {
+    launch(ctx, p, run, ws, prompt_text, attempt, resume).await?;
+    let step = format!("comment_relaunched_{attempt}");
+    publish(ctx, p, run, &step, Phase::Started, None, &[]).await
 }
 
 /// Input of a delayed runtime release.
