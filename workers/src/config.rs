@@ -388,6 +388,25 @@ fn parse_flag(s: &str) -> Result<FlagValue, String> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NameList(pub Vec<String>);
 
+/// `key=value` pairs, comma-separated (empty entries dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameMap(pub std::collections::BTreeMap<String, String>);
+
+fn parse_pairs(s: &str) -> Result<NameMap, String> {
+    let mut map = std::collections::BTreeMap::new();
+    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (key, value) = entry
+            .split_once('=')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .ok_or_else(|| format!("{entry:?} is not key=value"))?;
+        if map.insert(key.to_owned(), value.to_owned()).is_some() {
+            return Err(format!("{key:?} is given twice"));
+        }
+    }
+    Ok(NameMap(map))
+}
+
 /// A program and its arguments, split from one line like a POSIX shell would.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandLine {
@@ -562,7 +581,7 @@ pub struct Config {
         hide_env_values = true
     )]
     pub callback_secret: Option<Secret>,
-    /// URL the platform POSTs approved secret and database actions to (the executor contract); empty: they wait for an executor callback.
+    /// URL the platform POSTs approved secret and database actions to (the external executor contract); empty: the built-in executor performs them (with the Kubernetes runtime or CK8S_DATABASE_ADMIN_URL), else they wait for an executor callback.
     #[arg(long, env = "CK8S_EXECUTOR_URL", global = true)]
     pub executor_url: Option<String>,
     /// Seconds an approval request waits for the Owner before it expires.
@@ -583,6 +602,25 @@ pub struct Config {
         global = true
     )]
     pub mcp_database_environments: NameList,
+    /// Postgres URL of an admin role (CREATEDB, CREATEROLE) on the server where the built-in executor creates and deletes environment databases; empty: `database_lifecycle` create/delete fail unless CK8S_EXECUTOR_URL is set.
+    #[arg(
+        long,
+        env = "CK8S_DATABASE_ADMIN_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_admin_url: Option<Secret>,
+    /// Namespace of each environment's database credentials Secrets, as `environment=namespace` pairs, comma-separated (e.g. `staging=shop-staging,production=shop-prod`).
+    #[arg(long, env = "CK8S_DATABASE_SECRET_NAMESPACES", default_value = "", value_parser = parse_pairs, global = true)]
+    pub database_secret_namespaces: NameMap,
+    /// Key the built-in executor derives `secret_sync` values from in `deterministic` mode (HMAC-SHA256 over the request); empty: that mode fails.
+    #[arg(
+        long,
+        env = "CK8S_SECRET_SYNC_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_sync_key: Option<Secret>,
     /// Seconds a finished run's runtime is kept (for inspection or reuse) before it is released; 0 releases at once.
     #[arg(
         long = "runtime-ttl-secs",
@@ -908,6 +946,28 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_namespaces_parse_as_pairs_and_refuse_repeats_and_halves() {
+        let map = parse_pairs(" staging=shop-staging, production = shop-prod ,").unwrap();
+        assert_eq!(
+            map.0.get("production").map(String::as_str),
+            Some("shop-prod")
+        );
+        assert_eq!(map.0.len(), 2);
+        assert!(parse_pairs("").unwrap().0.is_empty());
+        assert!(
+            parse_pairs("staging")
+                .unwrap_err()
+                .contains("not key=value")
+        );
+        assert!(
+            parse_pairs("staging=")
+                .unwrap_err()
+                .contains("not key=value")
+        );
+        assert!(parse_pairs("a=x,a=y").unwrap_err().contains("twice"));
+    }
 
     #[test]
     fn queues_parse_and_bad_values_name_the_problem() {

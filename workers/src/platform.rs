@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use sqlx::PgPool;
 use workflows::{
-    approval::{ApprovalConfig, SigningKey},
+    approval::{ApprovalConfig, DatabaseAdmin, Executor, SigningKey},
     docs::{ApiKey, DocsConfig, EmbeddingsConfig, chunk::ChunkBounds},
     github::{ClientConfig, GitHubClient, Token},
     kubernetes::{KubeSettings, KubernetesRuntime},
@@ -160,10 +160,18 @@ pub async fn build_with(
         .runtime_root
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("codex-k8s-runs"));
-    let runtime: Arc<dyn workflows::runtime::AgentRuntime> = match config.runtime {
-        RuntimeKind::Local => Arc::new(LocalRuntime::new(root, program, None).with_git(git)),
-        RuntimeKind::Kubernetes => Arc::new(kubernetes_runtime(config).await?),
+    let (runtime, kube): (Arc<dyn workflows::runtime::AgentRuntime>, _) = match config.runtime {
+        RuntimeKind::Local => (
+            Arc::new(LocalRuntime::new(root, program, None).with_git(git)),
+            None,
+        ),
+        RuntimeKind::Kubernetes => {
+            let runtime = kubernetes_runtime(config).await?;
+            let client = runtime.client().clone();
+            (Arc::new(runtime), Some(client))
+        }
     };
+    let executor = executor(config, kube)?;
     let settings = PlatformConfig {
         default_locale: config.default_locale.clone(),
         learning_mode_default: config.learning_mode_default.0,
@@ -178,6 +186,9 @@ pub async fn build_with(
         ..PlatformConfig::default()
     };
     let platform = Platform::new(pool.clone(), policy, github, settings, runtime);
+    if let Some(executor) = executor {
+        platform.set_executor(executor);
+    }
     let registry = platform.registry()?.with(crate::sample::SampleWorkflow)?;
     let client = engine::Client::new(pool, engine::ClientConfig::default());
     platform.set_client(client.clone());
@@ -221,6 +232,26 @@ pub async fn kubernetes_runtime(config: &Config) -> anyhow::Result<KubernetesRun
         .await
         .context("Kubernetes client (in-cluster service account or KUBECONFIG)")?;
     Ok(KubernetesRuntime::new(client, settings))
+}
+
+/// The built-in executor of approved control actions, when it can do anything: with the
+/// Kubernetes runtime's client (secret sync, database credentials) or a database server. Without
+/// either, approved actions wait for an external executor's callback, as before.
+pub fn executor(config: &Config, kube: Option<kube::Client>) -> anyhow::Result<Option<Executor>> {
+    let databases = config
+        .database_admin_url
+        .as_ref()
+        .map(|url| DatabaseAdmin::new(url.expose(), config.database_secret_namespaces.0.clone()))
+        .transpose()?;
+    if kube.is_none() && databases.is_none() {
+        return Ok(None);
+    }
+    let value_key = config
+        .secret_sync_key
+        .as_ref()
+        .map(|k| SigningKey::new(k.expose()));
+    let timeout = std::time::Duration::from_secs(30);
+    Ok(Some(Executor::new(kube, databases, value_key, timeout)))
 }
 
 /// Keeps the docs re-index sweep scheduled when docs search is on (every worker does; the

@@ -86,6 +86,7 @@ pub struct Platform {
     /// Docs indexing and search services (off without an embeddings provider).
     pub docs: Docs,
     client: OnceLock<engine::Client>,
+    executor: OnceLock<crate::approval::Executor>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -120,12 +121,23 @@ impl Platform {
             runtime,
             docs,
             client: OnceLock::new(),
+            executor: OnceLock::new(),
         })
     }
 
     /// Sets the engine client once the registry exists.
     pub fn set_client(&self, client: engine::Client) {
         let _ = self.client.set(client);
+    }
+
+    /// Sets the built-in executor of approved control actions (once; later calls are ignored).
+    pub fn set_executor(&self, executor: crate::approval::Executor) {
+        let _ = self.executor.set(executor);
+    }
+
+    /// The built-in executor, when the binary configured one.
+    pub fn executor(&self) -> Option<&crate::approval::Executor> {
+        self.executor.get()
     }
 
     /// The engine client.

@@ -6,8 +6,8 @@
 //! and reactions, pull requests of a work branch, repository facts (default branch, clone URL),
 //! the files of a ref for docs indexing, the repository's webhook (onboarding), and the fallback
 //! push credential. Branches are created by the agent runner's push (git, not this API).
-//! Repository secrets are not: the code host's secrets are not a runtime source of the platform
-//! (secrets live in Kubernetes, synced by the approval-gated `secret_sync` tool).
+//! Repository Actions secrets are written, never read: they are not a runtime source of the
+//! platform (secrets live in Kubernetes; the approval-gated `secret_sync` copies one to GitHub).
 //!
 //! Errors are [`crate::github::Error`]: each keeps the host's HTTP status and message and tells the
 //! durable layer ([`crate::github_step`]) whether to wait, retry or give up.
@@ -15,8 +15,8 @@
 use futures::future::BoxFuture;
 
 use crate::github::{
-    Comment, GitHubClient, Issue, NewPullRequest, PullRequest, Reaction, Repository, Result, Token,
-    Tree, WebhookSetup, WebhookSpec,
+    ActionsSecretWrite, Comment, GitHubClient, Issue, NewPullRequest, PullRequest, Reaction,
+    Repository, Result, Token, Tree, WebhookSetup, WebhookSpec,
 };
 
 /// What the platform asks of a code host. `repo` is `owner/name`; `number` an Issue or pull
@@ -117,6 +117,14 @@ pub trait RepositoryProvider: Send + Sync {
     /// The platform-wide token, when one is set: the push credential of a repository bound
     /// without a token of its own (ADR 0018). Never logged or put in a step output.
     fn fallback_push_token(&self) -> Option<&Token>;
+
+    /// Creates or replaces a repository Actions secret (sealed with the repository's key).
+    fn put_actions_secret<'a>(
+        &'a self,
+        repo: &'a str,
+        name: &'a str,
+        value: &'a Token,
+    ) -> BoxFuture<'a, Result<ActionsSecretWrite>>;
 }
 
 impl RepositoryProvider for GitHubClient {
@@ -253,6 +261,15 @@ impl RepositoryProvider for GitHubClient {
         spec: &'a WebhookSpec<'a>,
     ) -> BoxFuture<'a, Result<WebhookSetup>> {
         Box::pin(GitHubClient::ensure_webhook(self, repo, spec))
+    }
+
+    fn put_actions_secret<'a>(
+        &'a self,
+        repo: &'a str,
+        name: &'a str,
+        value: &'a Token,
+    ) -> BoxFuture<'a, Result<ActionsSecretWrite>> {
+        Box::pin(GitHubClient::put_actions_secret(self, repo, name, value))
     }
 
     fn fallback_push_token(&self) -> Option<&Token> {

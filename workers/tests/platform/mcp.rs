@@ -32,6 +32,8 @@ use crate::support::*;
 const KEY: &str = "approver-signing-key-for-tests";
 /// The platform-only key of callback tokens.
 const CALLBACK_KEY: &str = "platform-callback-key-for-tests";
+/// The built-in executor's key for deterministic secret values.
+pub(crate) const SYNC_KEY: &str = "secret-sync-key-for-tests";
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/mcp-conformance.mjs");
 
 /// What the fake approver/executor received: (path, headers, body).
@@ -41,9 +43,11 @@ type Received = Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>;
 pub(crate) struct Mcp {
     pub(crate) base: TestPlatform,
     pub(crate) url: String,
+    /// The served platform.
+    pub(crate) platform: Arc<Platform>,
     /// The worker's engine metrics (its `/metrics` with `workers::http::ops_router`).
     pub(crate) worker_metrics: Arc<Metrics>,
-    received: Received,
+    pub(crate) received: Received,
     shutdown: CancellationToken,
     worker: tokio::task::JoinHandle<engine::Result<()>>,
 }
@@ -70,6 +74,20 @@ impl Mcp {
     }
 
     async fn start_with(agent_script: Option<Value>, ttl: Duration) -> Self {
+        Self::start_inner(agent_script, ttl, None).await
+    }
+
+    /// A platform whose approved actions the built-in executor performs, through `kube` (the
+    /// fake API server) and the test's own Postgres server; credentials of `dev` go to `acme-dev`.
+    pub(crate) async fn start_with_executor(kube: kube::Client) -> Self {
+        Self::start_inner(None, Duration::from_secs(3600), Some(kube)).await
+    }
+
+    async fn start_inner(
+        agent_script: Option<Value>,
+        ttl: Duration,
+        builtin: Option<kube::Client>,
+    ) -> Self {
         let base = TestPlatform::start(Options {
             queues: vec![],
             ..Options::default()
@@ -100,7 +118,7 @@ impl Mcp {
             api_url: url.clone(),
             approval: ApprovalConfig {
                 approver_url: Some(format!("{fake}/approver")),
-                executor_url: Some(format!("{fake}/executor")),
+                executor_url: builtin.is_none().then(|| format!("{fake}/executor")),
                 signing_key: Some(SigningKey::new(KEY)),
                 callback_key: Some(SigningKey::new(CALLBACK_KEY)),
                 owner_wait: Duration::from_secs(15),
@@ -115,7 +133,30 @@ impl Mcp {
         };
         let github = Arc::new(GitHubClient::new(gh).unwrap());
         let platform = Platform::new(base.pool.clone(), policy, github, config, runtime);
+        if let Some(kube) = builtin {
+            let namespaces = [("dev".to_owned(), "acme-dev".to_owned())].into();
+            // An ordinary admin role, as in production: CREATEDB and CREATEROLE, no superuser.
+            let admin = format!("executor_admin_{}", Uuid::new_v4().simple());
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "create role {admin} login createdb createrole"
+            )))
+            .execute(&base.pool)
+            .await
+            .unwrap();
+            let url = base
+                .url
+                .replacen("://postgres@", &format!("://{admin}@"), 1);
+            assert_ne!(url, base.url, "the test server's URL names its user");
+            let databases = approval::DatabaseAdmin::new(&url, namespaces).unwrap();
+            platform.set_executor(approval::Executor::new(
+                Some(kube),
+                Some(databases),
+                Some(SigningKey::new(SYNC_KEY)),
+                Duration::from_secs(10),
+            ));
+        }
         let registry = platform.registry().expect("valid registry");
+        let served = platform.clone();
         let client = engine::Client::new(base.pool.clone(), Default::default());
         platform.set_client(client.clone());
         let router = api::app(api::AppState {
@@ -154,6 +195,7 @@ impl Mcp {
         Self {
             base,
             url,
+            platform: served,
             worker_metrics,
             received,
             shutdown,
@@ -267,7 +309,7 @@ impl Mcp {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn events(&self, run: Uuid) -> Vec<(String, Value)> {
+    pub(crate) async fn events(&self, run: Uuid) -> Vec<(String, Value)> {
         sqlx::query_as("select kind, detail from flow_events where run_id = $1 order by id")
             .bind(run)
             .fetch_all(&self.base.pool)

@@ -31,8 +31,9 @@ pub struct ApprovalConfig {
     /// Where approval requests are POSTed (the approver adapter); none: nobody is notified and
     /// requests wait for the staff API or expire.
     pub approver_url: Option<String>,
-    /// Where approved secret and database actions are POSTed (the executor); none: they stay
-    /// approved until an executor reports through its callback.
+    /// Where approved secret and database actions are POSTed (an external executor); none: the
+    /// platform's built-in executor performs them when it has one, else they stay approved until
+    /// an executor reports through its callback.
     pub executor_url: Option<String>,
     /// Signs outbound requests (the approver and the executor hold it to verify them); without it
     /// nothing is delivered.
@@ -50,7 +51,8 @@ pub struct ApprovalConfig {
     pub poll_every: Duration,
     /// Timeout of one outbound HTTP request.
     pub http_timeout: Duration,
-    /// Attempts of one outbound delivery (approver or executor), the first included.
+    /// Attempts of one outbound delivery (approver or executor) or built-in execution, the first
+    /// included.
     pub delivery_attempts: i32,
     /// Kubernetes namespaces `secret_sync` may write to.
     pub secret_namespaces: Vec<String>,

@@ -1,7 +1,8 @@
-//! The approval-gated control actions run by the external executor: secret sync between GitHub
-//! Actions and Kubernetes, and environment databases. The platform validates against the allow
-//! lists, opens (or reuses, by idempotency key) the request, and answers at once; the approval
-//! flow hands an approved request to the executor, whose callback records the outcome.
+//! The approval-gated control actions: secret sync between Kubernetes and GitHub Actions, and
+//! environment databases. The platform validates against the allow lists, opens (or reuses, by
+//! idempotency key) the request, and answers at once; the approval flow performs an approved
+//! request with the built-in executor (`execute`), or hands it to an external executor whose
+//! callback records the outcome.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -21,8 +22,8 @@ use crate::{platform::Platform, store::agent_run::AgentRun};
 pub enum SyncMode {
     /// Copy the Kubernetes Secret key into the GitHub Actions secret.
     KubernetesToGithub,
-    /// The executor derives the value (HMAC of its own key over the coordinates and the
-    /// idempotency key) and writes it to both sides: the same inputs give the same value.
+    /// The executor derives the value (HMAC of its key over the coordinates and the idempotency
+    /// key) and writes it to both sides: the same inputs give the same value.
     Deterministic,
 }
 
@@ -230,13 +231,27 @@ async fn describe(p: &Platform, run: &AgentRun, environment: &str, db: &str) -> 
     let history = store::list_database_history(&p.pool, run.project_id, environment, db).await?;
     let applied = history.iter().find(|a| a.state == State::Applied);
     let action = |a: &Approval| a.request.get("action").cloned().unwrap_or(Value::Null);
-    let exists = applied.map(|a| action(a) == json!("create"));
+    let recorded = applied.map(|a| action(a) == json!("create"));
+    // The server's own answer when the built-in executor manages it; else what was applied.
+    let observed = match p.executor() {
+        Some(e) => e.database_exists(environment, db).await,
+        None => None,
+    };
+    let (exists, source) = match observed {
+        Some(Ok(found)) => (Some(found), "server"),
+        Some(Err(e)) => {
+            tracing::warn!(error.message = %e, "database server not readable: describing from history");
+            (recorded, "history")
+        }
+        None => (recorded, "history"),
+    };
     Ok(json!({
         "status": "described",
         "environment": environment,
         "database": db,
         // null: the platform never created or deleted it, so it does not know
         "exists": exists,
+        "source": source,
         "history": history.iter().map(|a| json!({
             "request_id": a.id, "action": action(a), "state": a.state,
             "decided_by": a.decided_by, "at": a.decided_at, "result": a.result,

@@ -1,7 +1,7 @@
 //! The approval flow: one durable engine run per request. It notifies the approver (signed,
 //! bounded retries), waits for the decision until the deadline (expiring the request then), and
 //! delivers the decision: labels get their `owner_decision` signal, approved secret and
-//! database actions go to the executor. Feedback answers are delivered by the blocked tool call.
+//! database actions go to the external executor when one is configured, else to the built-in one. Feedback answers are delivered by the blocked tool call.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{
     audit,
     deliver::{self, Event},
+    execute::ExecuteError,
     model::{Approval, Kind, State},
     store,
 };
@@ -244,6 +245,13 @@ impl Workflow for ApprovalFlow {
             (Kind::Labels, State::Approved | State::Denied | State::Expired) => {
                 self.release_labels(&ctx, &a).await?
             }
+            (kind, State::Approved)
+                if kind.needs_executor()
+                    && cfg.executor_url.is_none()
+                    && p.executor().is_some() =>
+            {
+                self.execute(&ctx, &a).await?
+            }
             (kind, State::Approved) if kind.needs_executor() => {
                 let sent = self
                     .deliver(&ctx, &a, Event::Execute, cfg.executor_url.as_deref())
@@ -305,6 +313,33 @@ impl ApprovalFlow {
             self.finish(ctx, a, state, result).await?;
         }
         Ok(())
+    }
+
+    /// Performs an approved action with the built-in executor, as one retried step (the actions
+    /// are idempotent), and records the outcome.
+    async fn execute(&self, ctx: &WorkflowContext, a: &Snapshot) -> Result<(), WorkflowError> {
+        let p = &*self.platform;
+        let id = a.id;
+        let done = ctx
+            .step_with("execute", self.delivery_policy(), |_| async move {
+                let (approval, _) = load(p, id).await?;
+                let executor = p.executor().ok_or_else(|| {
+                    StepError::terminal("the built-in executor is not configured")
+                })?;
+                executor.execute(p, &approval).await.map_err(|e| match e {
+                    ExecuteError::Transient(m) => StepError::retryable(m),
+                    ExecuteError::Refused(m) => StepError::terminal(m),
+                })
+            })
+            .await;
+        let (state, result) = match done {
+            Ok(result) => (State::Applied, result),
+            Err(failed) => (
+                State::Failed,
+                json!({ "error": failed.message, "attempts": failed.attempts }),
+            ),
+        };
+        self.finish(ctx, a, state, result).await
     }
 
     async fn finish(

@@ -16,6 +16,7 @@ mod control;
 mod decide;
 mod deliver;
 mod error;
+mod execute;
 mod feedback;
 mod flow;
 mod inbox;
@@ -35,6 +36,7 @@ pub use control::{
 pub use decide::{ApproverAnswer, ExecutorOutcome, ExecutorReport, answer, report};
 pub use deliver::{APPROVER_CALLBACK_PATH, EXECUTOR_CALLBACK_PATH, SCHEMA_VERSION};
 pub use error::{Classification, Error, Result};
+pub use execute::{DatabaseAdmin, DatabaseAdminError, ExecuteError, Executor};
 pub use feedback::{FeedbackAsk, FeedbackOutcome, request as request_feedback};
 pub use flow::{ApprovalFlow, ApprovalFlowInput, ApprovalFlowOutput, DECIDED};
 pub use inbox::{InboxQuery, StaffDecision, decide as decide_as_staff, get as get_approval, inbox};

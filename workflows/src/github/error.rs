@@ -216,6 +216,25 @@ pub enum Error {
         #[source]
         source: ApiError,
     },
+    /// Writing a repository Actions secret (or reading the repository key it is sealed with) failed.
+    #[error("write the Actions secret {name} of {repo}")]
+    PutActionsSecret {
+        /// The repository.
+        repo: String,
+        /// The secret's name.
+        name: String,
+        /// What went wrong.
+        #[source]
+        source: ApiError,
+    },
+    /// The repository's public key could not seal a secret value.
+    #[error("seal a secret for {repo}: {reason}")]
+    SealSecret {
+        /// The repository.
+        repo: String,
+        /// Why.
+        reason: String,
+    },
     /// Reading a blob failed (or its content is not text).
     #[error("get blob {sha} of {repo}")]
     GetBlob {
@@ -304,6 +323,8 @@ impl Error {
             Self::GetTree { .. } => "get_tree",
             Self::GetBlob { .. } => "get_blob",
             Self::SetWebhook { .. } => "set_webhook",
+            Self::PutActionsSecret { .. } => "put_actions_secret",
+            Self::SealSecret { .. } => "seal_secret",
         }
     }
 
@@ -313,7 +334,8 @@ impl Error {
             | Self::BuildClient { .. }
             | Self::InvalidRepository { .. }
             | Self::InvalidRef { .. }
-            | Self::MarkerNotInBody { .. } => None,
+            | Self::MarkerNotInBody { .. }
+            | Self::SealSecret { .. } => None,
             Self::GetIssue { source, .. }
             | Self::GetPullRequest { source, .. }
             | Self::ListPullRequests { source, .. }
@@ -330,7 +352,8 @@ impl Error {
             | Self::AddReaction { source, .. }
             | Self::GetTree { source, .. }
             | Self::GetBlob { source, .. }
-            | Self::SetWebhook { source, .. } => Some(source),
+            | Self::SetWebhook { source, .. }
+            | Self::PutActionsSecret { source, .. } => Some(source),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! the platform token. Every call has a deadline and a bounded retry;
 //! [`Error::classify`] tells the durable layer above whether to wait, retry or give up.
 
+mod actions_secret;
 mod client;
 mod comment;
 mod error;
@@ -19,6 +20,7 @@ mod tests;
 mod token;
 mod tree;
 
+pub use actions_secret::{ActionsSecretWrite, seal};
 pub use client::{ClientConfig, DEFAULT_BASE_URL, GitHubClient};
 pub use comment::Comment;
 pub use error::{ApiError, Error, Result};

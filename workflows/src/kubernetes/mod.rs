@@ -14,5 +14,6 @@ pub mod scaler_loop;
 mod settings;
 
 pub use cleanup::{Swept, Thread};
+pub(crate) use runtime::describe;
 pub use runtime::{KubernetesRuntime, exit_code};
 pub use settings::*;

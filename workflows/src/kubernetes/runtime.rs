@@ -70,7 +70,8 @@ fn parse_handle(ws: &Workspace) -> Result<(String, Uuid), String> {
     Ok((ns.to_owned(), run))
 }
 
-fn describe(e: &kube::Error) -> String {
+/// A kube error as one line: the API status code, reason and message when the server answered.
+pub(crate) fn describe(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) => format!("{} {}: {}", s.code, s.reason, s.message),
         other => other.to_string(),
@@ -93,7 +94,7 @@ impl KubernetesRuntime {
     }
 
     /// The client it talks to the API server with.
-    pub(super) fn client(&self) -> &Client {
+    pub fn client(&self) -> &Client {
         &self.client
     }
 

@@ -11,6 +11,7 @@ mod hooks;
 mod json;
 mod pulls;
 mod route;
+mod secrets;
 mod server;
 mod state;
 

@@ -16,6 +16,7 @@ use super::gate::{self, login};
 use super::hooks;
 use super::json;
 use super::pulls;
+use super::secrets;
 use super::server::{Auth, Shared};
 use super::state;
 
@@ -65,6 +66,14 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/repos/{owner}/{repo}/hooks/{id}",
             axum::routing::patch(hooks::update_hook),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/secrets/public-key",
+            get(secrets::public_key),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/secrets/{name}",
+            get(secrets::get_secret).put(secrets::put_secret),
         )
         .fallback(|| async { reply(StatusCode::NOT_FOUND, json::error("Not Found")) })
         .layer(middleware::from_fn_with_state(shared.clone(), gate::gate))

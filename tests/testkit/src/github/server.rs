@@ -246,6 +246,19 @@ impl FakeGitHub {
         self.shared.lock().hooks_of(repo).to_vec()
     }
 
+    /// The value of the repository Actions secret `name` as GitHub stored it (opened with the
+    /// repository's key), or none when it was never written.
+    pub fn actions_secret(&self, repo: &str, name: &str) -> Option<String> {
+        let state = self.shared.lock();
+        let value = state.actions_secret(repo, name)?;
+        Some(String::from_utf8_lossy(value).into_owned())
+    }
+
+    /// Gives `repo` a new Actions sealing key, as when GitHub rotates it.
+    pub fn rotate_actions_key(&self, repo: &str) {
+        self.shared.lock().rotate_actions_key(repo);
+    }
+
     /// Makes `GET /repos/{repo}` answer this `clone_url` (e.g. a [`GitServer`](crate::git::GitServer)'s).
     pub fn set_clone_url(&self, repo: &str, url: &str) {
         self.shared

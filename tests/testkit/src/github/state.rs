@@ -86,6 +86,10 @@ pub(super) struct State {
     pub(super) heads: BTreeMap<(String, String), String>,
     /// Repository webhooks by lowercase `owner/name`.
     hooks: BTreeMap<String, Vec<super::hooks::StoredHook>>,
+    /// Actions sealing keys by lowercase `owner/name`.
+    actions_keys: BTreeMap<String, super::secrets::RepositoryKey>,
+    /// Opened Actions secret values by (lowercase `owner/name`, uppercase name).
+    actions_secrets: BTreeMap<(String, String), Vec<u8>>,
 }
 
 impl State {
@@ -93,6 +97,34 @@ impl State {
     pub(super) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         1_000_000 + self.next_id
+    }
+
+    /// The Actions sealing key of `repo`, made on first use.
+    pub(super) fn actions_key(&mut self, repo: &str) -> super::secrets::RepositoryKey {
+        if let Some(key) = self.actions_keys.get(&repo.to_lowercase()) {
+            return key.clone();
+        }
+        let key = super::secrets::RepositoryKey::generate(self.next_id());
+        self.actions_keys.insert(repo.to_lowercase(), key.clone());
+        key
+    }
+
+    /// Replaces the Actions sealing key of `repo` (values sealed for the old one are refused).
+    pub(super) fn rotate_actions_key(&mut self, repo: &str) {
+        let key = super::secrets::RepositoryKey::generate(self.next_id());
+        self.actions_keys.insert(repo.to_lowercase(), key);
+    }
+
+    /// Stores an opened Actions secret value; true when the secret is new.
+    pub(super) fn set_actions_secret(&mut self, repo: &str, name: &str, value: Vec<u8>) -> bool {
+        let key = (repo.to_lowercase(), name.to_uppercase());
+        self.actions_secrets.insert(key, value).is_none()
+    }
+
+    /// An opened Actions secret value.
+    pub(super) fn actions_secret(&self, repo: &str, name: &str) -> Option<&Vec<u8>> {
+        self.actions_secrets
+            .get(&(repo.to_lowercase(), name.to_uppercase()))
     }
 
     /// The webhooks of `repo`.
