@@ -411,3 +411,63 @@ fn unbase64(v: &Value) -> String {
         .unwrap();
     String::from_utf8(raw).unwrap()
 }
+
+const SEALED_BOX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/sealed-box.mjs");
+
+async fn libsodium(args: &[&str]) -> Value {
+    let out = tokio::process::Command::new("node")
+        .arg(SEALED_BOX)
+        .args(args)
+        .output()
+        .await
+        .expect("node (and tests/npm-install.sh) are needed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn sealed_values_agree_with_libsodium_both_ways() {
+    // What the platform seals, libsodium opens.
+    let pair = libsodium(&["keypair"]).await;
+    let (public, secret) = (
+        pair["public"].as_str().unwrap(),
+        pair["secret"].as_str().unwrap(),
+    );
+    let sealed = workflows::github::seal(public, "päss wörd €".as_bytes()).unwrap();
+    let opened = libsodium(&["open", public, secret, &sealed]).await;
+    assert_eq!(opened["opened"], "päss wörd €");
+
+    // What libsodium seals for the fake GitHub's repository key, the fake opens: the fake is
+    // not only checked by the implementation it serves.
+    let github = testkit::github::FakeGitHub::start().await.unwrap();
+    workflows::tls::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let base = format!("{}/repos/acme/shop/actions/secrets", github.base_url());
+    let key: Value = http
+        .get(format!("{base}/public-key"))
+        .bearer_auth(github.platform_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sealed = libsodium(&["seal", key["key"].as_str().unwrap(), "from libsodium"]).await;
+    let put = |key_id: Value| {
+        http.put(format!("{base}/FROM_NODE"))
+            .bearer_auth(github.platform_token())
+            .json(&json!({ "encrypted_value": sealed["sealed"], "key_id": key_id }))
+            .send()
+    };
+    assert_eq!(put(key["key_id"].clone()).await.unwrap().status(), 201);
+    assert_eq!(put(key["key_id"].clone()).await.unwrap().status(), 204);
+    assert_eq!(put(json!("stale")).await.unwrap().status(), 422);
+    assert_eq!(
+        github.actions_secret("acme/shop", "FROM_NODE").as_deref(),
+        Some("from libsodium")
+    );
+}
