@@ -7,6 +7,7 @@ pub mod approval;
 pub mod delivery;
 pub mod directory;
 pub mod docs;
+pub mod environment_sweep;
 mod error;
 pub mod github;
 pub mod github_step;

@@ -159,6 +159,9 @@ impl Platform {
             .with(crate::agent_label::AgentLabels::new(self.clone()))?
             .with(crate::approval::ApprovalFlow::new(self.clone()))?
             .with(crate::retention::Retention::new(self.clone()))?
+            .with(crate::environment_sweep::EnvironmentSweep::new(
+                self.clone(),
+            ))?
             .with(crate::docs::DocsIndex::new(self.clone()))?
             .with(crate::docs::DocsSweep::new(self.clone()))
     }

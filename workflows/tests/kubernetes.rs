@@ -729,3 +729,46 @@ async fn kubectl_reads_a_runs_objects_and_a_readonly_user_would_see_no_secret_in
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_lease_extended_between_the_sweeps_read_and_its_delete_keeps_the_namespace() {
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let who = NamespaceFor {
+        run_id: Uuid::new_v4(),
+        project: Uuid::new_v4(),
+        issue: 7,
+        role: "dev".into(),
+        mode: ExecutionMode::FullEnv,
+        profile: AccessProfile::Candidate,
+    };
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let ns = rt.ensure_namespace(&who, t0).await.unwrap();
+    let now = t0 + chrono::Duration::hours(25);
+    // A new run of the thread extends the lease after the sweep re-read the namespace and
+    // before its delete arrives: the delete's resource-version precondition refuses it.
+    let mut extended = fake.get("namespaces", None, &ns).unwrap();
+    extended["metadata"]["annotations"][labels::LEASE_EXPIRES] =
+        json!((now + chrono::Duration::hours(24)).to_rfc3339());
+    fake.insert_before_next(
+        http::Method::DELETE,
+        &format!("/api/v1/namespaces/{ns}"),
+        "namespaces",
+        extended,
+    );
+    let idle = std::collections::HashSet::new();
+    let swept = rt.sweep_namespaces(now, &idle).await.unwrap();
+    assert!(swept.deleted.is_empty(), "{swept:?}");
+    assert!(
+        swept
+            .kept
+            .iter()
+            .any(|(n, why)| *n == ns && why.contains("changed while it was deleted")),
+        "{swept:?}"
+    );
+    assert!(fake.get("namespaces", None, &ns).is_some());
+    // The next sweep sees the new lease and leaves the namespace alone.
+    let swept = rt.sweep_namespaces(now, &idle).await.unwrap();
+    assert_eq!(swept, workflows::runtime::Swept::default());
+    assert!(fake.get("namespaces", None, &ns).is_some());
+}

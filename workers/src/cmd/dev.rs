@@ -129,6 +129,9 @@ pub async fn run(
     workflows::retention::Retention::schedule(&wiring.client)
         .await
         .context("schedule retention")?;
+    workflows::environment_sweep::EnvironmentSweep::schedule(&wiring.client)
+        .await
+        .context("schedule the environment sweep")?;
     platform::schedule_docs(&settings, &wiring).await?;
     let secret = config.github_webhook_secret.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()

@@ -26,6 +26,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     workflows::retention::Retention::schedule(&wiring.client)
         .await
         .context("schedule retention")?;
+    workflows::environment_sweep::EnvironmentSweep::schedule(&wiring.client)
+        .await
+        .context("schedule the environment sweep")?;
     platform::schedule_docs(config, &wiring).await?;
     let metrics = Arc::new(Metrics::new());
     let worker = Worker::new(

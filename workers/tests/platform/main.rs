@@ -6,6 +6,7 @@ mod agent_label;
 mod causes;
 mod crash;
 mod docs;
+mod environments;
 mod executor;
 mod health;
 mod ingress;

@@ -21,8 +21,7 @@ use workflows::{
     policy::{Policy, PolicyConfig},
     runtime::{AgentCommand, LocalRuntime},
     store::{
-        agent_run::{self, AgentRun},
-        directory,
+        agent_run, directory,
         run_token::{self, RunToken},
     },
 };
@@ -209,33 +208,7 @@ impl Mcp {
             .await
             .unwrap()
             .unwrap();
-        let run = AgentRun {
-            id: Uuid::now_v7(),
-            project_id: binding.project_id,
-            repository_id: binding.repository_id,
-            repository: "acme/shop".into(),
-            delivery_id: None,
-            kind: if stage.is_some() { "stage" } else { "reviewer" }.into(),
-            trigger: stage.map(str::to_owned),
-            stage: stage.map(str::to_owned),
-            role: role.into(),
-            execution_mode: "full_env".into(),
-            access_profile: "candidate".into(),
-            target_env: "candidate".into(),
-            model: "gpt-5".into(),
-            reasoning: "medium".into(),
-            model_from_label: false,
-            reasoning_from_label: false,
-            issue_number: Some(issue),
-            pull_request_number: None,
-            thread_kind: "issue".into(),
-            thread_number: issue,
-            branch: format!("codex/issue-{issue}"),
-            locale: "en".into(),
-            learning_mode: false,
-            status: "running".into(),
-            status_comment_id: None,
-        };
+        let run = agent_run_row(&binding, role, stage, issue);
         agent_run::insert(&self.base.pool, &run).await.unwrap();
         (run.id, self.token(run.id).await)
     }

@@ -119,6 +119,8 @@ pub struct Options {
     pub max_active_runs: i32,
     /// Reviewer pre-review rounds; 0 switches the gate off (tests of other parts).
     pub review_max_rounds: u32,
+    /// Another runtime (e.g. Kubernetes against the fake API server); default: the local one.
+    pub runtime: Option<Arc<dyn workflows::runtime::AgentRuntime>>,
 }
 
 impl Default for Options {
@@ -139,6 +141,7 @@ impl Default for Options {
             max_active_runs: 2,
             git: None,
             review_max_rounds: 2,
+            runtime: None,
         }
     }
 }
@@ -228,7 +231,10 @@ impl TestPlatform {
                 &workflows::github::Token::new(read),
             ));
         }
-        let runtime = Arc::new(runtime);
+        let runtime: Arc<dyn workflows::runtime::AgentRuntime> = match options.runtime.clone() {
+            Some(other) => other,
+            None => Arc::new(runtime),
+        };
         let config = PlatformConfig {
             stage_budget: options.stage_budget,
             agent_probe_every: options.probe_every,
@@ -549,4 +555,40 @@ pub fn issue_labeled(
     p["label"] = named(label);
     p["issue"]["labels"] = Value::Array(labels.iter().map(|l| named(l)).collect());
     p
+}
+
+/// A stage (or, without a stage, reviewer) run row of `acme/shop` #`issue`, `full-env`, running.
+pub fn agent_run_row(
+    binding: &workflows::store::directory::Binding,
+    role: &str,
+    stage: Option<&str>,
+    issue: i64,
+) -> workflows::store::agent_run::AgentRun {
+    workflows::store::agent_run::AgentRun {
+        id: uuid::Uuid::now_v7(),
+        project_id: binding.project_id,
+        repository_id: binding.repository_id,
+        repository: "acme/shop".into(),
+        delivery_id: None,
+        kind: if stage.is_some() { "stage" } else { "reviewer" }.into(),
+        trigger: stage.map(str::to_owned),
+        stage: stage.map(str::to_owned),
+        role: role.into(),
+        execution_mode: "full_env".into(),
+        access_profile: "candidate".into(),
+        target_env: "candidate".into(),
+        model: "gpt-5".into(),
+        reasoning: "medium".into(),
+        model_from_label: false,
+        reasoning_from_label: false,
+        issue_number: Some(issue),
+        pull_request_number: None,
+        thread_kind: "issue".into(),
+        thread_number: issue,
+        branch: format!("codex/issue-{issue}"),
+        locale: "en".into(),
+        learning_mode: false,
+        status: "running".into(),
+        status_comment_id: None,
+    }
 }

@@ -57,6 +57,32 @@ fn cleanup_message(reason: ReasonCode) -> &'static str {
     }
 }
 
+/// Deletes the runtime environments of a thread that closed (its `full-env` run namespaces).
+/// A failure is logged, not fatal: the routing is done, and the sweep deletes the environments
+/// once their lease runs out.
+async fn release_thread_environments(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    project: Uuid,
+    thread: u64,
+) {
+    let policy = engine::RetryPolicy {
+        max_attempts: 3,
+        ..engine::RetryPolicy::default()
+    };
+    let released = ctx
+        .step_with("release_thread_environments", policy, |_| async move {
+            p.runtime
+                .thread_closed(project, thread)
+                .await
+                .map_err(StepError::retryable)
+        })
+        .await;
+    if let Err(failed) = released {
+        tracing::warn!(thread, error.message = %failed.message, "thread environments kept for the sweep");
+    }
+}
+
 /// Applies the decision; returns what to record on the delivery.
 pub(crate) async fn apply(
     ctx: &WorkflowContext,
@@ -147,6 +173,9 @@ pub(crate) async fn apply(
                     Ok(runs.len())
                 })
                 .await?;
+                if !discussion_only {
+                    release_thread_environments(ctx, p, bound.project_id, number).await;
+                }
             }
             ("cleanup", None, false)
         }

@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{
     Api,
-    api::{DeleteParams, ListParams},
+    api::{DeleteParams, ListParams, Preconditions},
 };
 use uuid::Uuid;
+
+pub use crate::runtime::Swept;
 
 use super::{
     KubernetesRuntime, guardrails,
@@ -20,15 +22,6 @@ use super::{
 
 /// A run namespace's owner as its labels say: (project, issue).
 pub type Thread = (Uuid, u64);
-
-/// What one cleanup did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Swept {
-    /// Namespaces deleted.
-    pub deleted: Vec<String>,
-    /// Namespaces kept, each with why.
-    pub kept: Vec<(String, String)>,
-}
 
 fn thread_of(labels: &BTreeMap<String, String>) -> Option<Thread> {
     let project = Uuid::parse_str(labels.get(PROJECT)?).ok()?;
@@ -56,8 +49,14 @@ impl KubernetesRuntime {
         Ok(listed.items)
     }
 
-    /// Deletes `name` after re-reading it and re-checking the guardrails.
-    async fn delete_checked(&self, name: &str) -> Result<(), String> {
+    /// Deletes `name` after re-reading it and re-checking the guardrails and `still` (whether it
+    /// is still to go), on the condition that it has not changed since (its resource version):
+    /// a lease extended in between makes the API server refuse the deletion.
+    async fn delete_checked(
+        &self,
+        name: &str,
+        still: &(dyn Fn(&Namespace) -> Result<(), String> + Sync),
+    ) -> Result<(), String> {
         let api: Api<Namespace> = Api::all(self.client().clone());
         let timeout = self.settings().call_timeout;
         let current = tokio::time::timeout(timeout, api.get_opt(name))
@@ -67,22 +66,38 @@ impl KubernetesRuntime {
         let Some(current) = current else {
             return Ok(());
         };
-        let labels = current.metadata.labels.unwrap_or_default();
+        let labels = current.metadata.labels.clone().unwrap_or_default();
         guardrails::may_delete_namespace(name, &labels)?;
-        match tokio::time::timeout(timeout, api.delete(name, &DeleteParams::background())).await {
+        still(&current)?;
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                resource_version: current.metadata.resource_version.clone(),
+                uid: current.metadata.uid.clone(),
+            }),
+            ..DeleteParams::background()
+        };
+        match tokio::time::timeout(timeout, api.delete(name, &params)).await {
             Ok(Ok(_)) => {
                 tracing::info!(namespace = %name, "run namespace deleted");
                 Ok(())
             }
             Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(()),
+            Ok(Err(kube::Error::Api(s))) if s.code == 409 => Err(format!(
+                "namespace {name} changed while it was deleted (kept for the next sweep)"
+            )),
             Ok(Err(e)) => Err(format!("delete namespace {name}: {e}")),
             Err(_) => Err(format!("delete namespace {name}: no answer in time")),
         }
     }
 
-    async fn delete_all(&self, candidates: Vec<String>, swept: &mut Swept) {
+    async fn delete_all(
+        &self,
+        candidates: Vec<String>,
+        still: &(dyn Fn(&Namespace) -> Result<(), String> + Sync),
+        swept: &mut Swept,
+    ) {
         for name in candidates {
-            match self.delete_checked(&name).await {
+            match self.delete_checked(&name, still).await {
                 Ok(()) => swept.deleted.push(name),
                 Err(why) => {
                     tracing::warn!(namespace = %name, reason = %why, "run namespace kept");
@@ -118,7 +133,11 @@ impl KubernetesRuntime {
                 _ => candidates.push(name),
             }
         }
-        self.delete_all(candidates, &mut swept).await;
+        let expired = |ns: &Namespace| match expires_at(ns) {
+            Some(at) if at > now => Err("its lease was extended".to_owned()),
+            _ => Ok(()),
+        };
+        self.delete_all(candidates, &expired, &mut swept).await;
         Ok(swept)
     }
 
@@ -138,7 +157,7 @@ impl KubernetesRuntime {
             .into_iter()
             .filter_map(|ns| ns.metadata.name)
             .collect();
-        self.delete_all(names, &mut swept).await;
+        self.delete_all(names, &|_| Ok(()), &mut swept).await;
         Ok(swept)
     }
 }

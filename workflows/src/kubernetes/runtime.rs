@@ -589,4 +589,28 @@ impl AgentRuntime for KubernetesRuntime {
         }
         .boxed()
     }
+
+    fn sweep<'a>(
+        &'a self,
+        now: chrono::DateTime<chrono::Utc>,
+        active: &'a std::collections::HashSet<(Uuid, u64)>,
+    ) -> BoxFuture<'a, Result<crate::runtime::Swept, RuntimeError>> {
+        Box::pin(async move {
+            self.sweep_namespaces(now, active)
+                .await
+                .map_err(RuntimeError::Cleanup)
+        })
+    }
+
+    fn thread_closed<'a>(
+        &'a self,
+        project: Uuid,
+        thread: u64,
+    ) -> BoxFuture<'a, Result<crate::runtime::Swept, RuntimeError>> {
+        Box::pin(async move {
+            self.delete_thread_namespaces(project, thread)
+                .await
+                .map_err(RuntimeError::Cleanup)
+        })
+    }
 }

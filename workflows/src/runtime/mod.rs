@@ -11,7 +11,10 @@ pub use git::{GitError, GitSettings, changed_files, git as run_git};
 
 pub use local::{AgentCommand, LocalRuntime};
 
+use std::collections::HashSet;
+
 use crate::policy::{AccessProfile, ExecutionMode};
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,6 +34,9 @@ pub enum RuntimeError {
     /// Stopping or releasing failed.
     #[error("release runtime: {0}")]
     Release(String),
+    /// Removing leftover environments failed.
+    #[error("clean up environments: {0}")]
+    Cleanup(String),
 }
 
 /// A prepared workspace, as the stage run records it.
@@ -168,4 +174,33 @@ pub trait AgentRuntime: Send + Sync {
     fn stop<'a>(&'a self, ws: &'a Workspace) -> BoxFuture<'a, Result<(), RuntimeError>>;
     /// Releases the workspace (idempotent).
     fn release<'a>(&'a self, ws: &'a Workspace) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    /// Removes what outlived its runs: environments whose lease ran out before `now` and whose
+    /// (project, thread) has no run in `active`. Nothing outlives a run of a runtime without
+    /// leases (the default).
+    fn sweep<'a>(
+        &'a self,
+        now: DateTime<Utc>,
+        active: &'a HashSet<(Uuid, u64)>,
+    ) -> BoxFuture<'a, Result<Swept, RuntimeError>> {
+        let _ = (now, active);
+        Box::pin(async { Ok(Swept::default()) })
+    }
+    /// Removes the environments of an Issue or pull request of `project` that closed.
+    fn thread_closed<'a>(
+        &'a self,
+        project: Uuid,
+        thread: u64,
+    ) -> BoxFuture<'a, Result<Swept, RuntimeError>> {
+        let _ = (project, thread);
+        Box::pin(async { Ok(Swept::default()) })
+    }
+}
+
+/// What one cleanup did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Swept {
+    /// Environments deleted.
+    pub deleted: Vec<String>,
+    /// Environments kept, each with why.
+    pub kept: Vec<(String, String)>,
 }

@@ -236,6 +236,14 @@ pub async fn discussion_active(
     .map_err(db("agent_run::discussion_active"))
 }
 
+/// (project, thread) of every active run, as runtime environments are labelled.
+pub async fn active_threads(e: impl PgExecutor<'_>) -> Result<Vec<(Uuid, i64)>> {
+    sqlx::query_as(include_str!("../../queries/agent_runs/active_threads.sql"))
+        .fetch_all(e)
+        .await
+        .map_err(db("agent_run::active_threads"))
+}
+
 /// Active runs of an Issue or pull request.
 pub async fn list_active_for_thread(
     e: impl PgExecutor<'_>,

@@ -145,6 +145,7 @@ async fn serve(
         field_manager: params.field_manager.clone(),
         content_type: header(header::CONTENT_TYPE).map(str::to_owned),
     });
+    shared.interleave(&method, path);
     if let Some(code) = shared.take_fault(&method, path) {
         return Failure::for_code(code).into_response();
     }

@@ -52,6 +52,9 @@ pub(super) struct Shared {
     requests: Mutex<Vec<Request>>,
     /// One-shot failures: `(method, path prefix, status code)`.
     faults: Mutex<Vec<(Method, String, u16)>>,
+    /// One-shot writes made right before a request is served: `(method, path prefix, plural,
+    /// object)`, the barrier a test interleaves a concurrent change with.
+    interleaved: Mutex<Vec<(Method, String, String, Value)>>,
     /// Cancelled when the handle is dropped; ends the open watches.
     pub(super) stop: CancellationToken,
 }
@@ -67,6 +70,42 @@ impl Shared {
 
     pub(super) fn record(&self, request: Request) {
         lock(&self.requests).push(request);
+    }
+
+    /// Stores the armed write matching this request, if any, disarming it.
+    pub(super) fn interleave(&self, method: &Method, path: &str) {
+        let armed = {
+            let mut armed = lock(&self.interleaved);
+            armed
+                .iter()
+                .position(|(m, prefix, ..)| m == method && path.starts_with(prefix.as_str()))
+                .map(|i| armed.remove(i))
+        };
+        if let Some((_, _, plural, object)) = armed {
+            self.insert(&plural, object);
+        }
+    }
+
+    /// Stores `object` as is (see [`FakeKube::insert`]).
+    fn insert(&self, plural: &str, mut object: Value) -> Value {
+        let resource = served(plural);
+        object["apiVersion"] = json!(resource.api_version());
+        object["kind"] = json!(resource.kind);
+        if resource.namespaced && object["metadata"]["namespace"].as_str().is_none() {
+            object["metadata"]["namespace"] = json!("default");
+        }
+        admission::stamp(&mut object);
+        let meta = &object["metadata"];
+        let name = meta["name"]
+            .as_str()
+            .expect("an inserted object has a name");
+        let namespace = meta["namespace"].as_str();
+        let mut store = self.store();
+        if store.get(resource, namespace, name).is_some() {
+            store.update(resource, object)
+        } else {
+            store.create(resource, object)
+        }
     }
 
     /// The status code of the first armed failure matching this request, disarming it.
@@ -115,6 +154,7 @@ impl FakeKube {
             store: Mutex::new(Store::default()),
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
+            interleaved: Mutex::new(Vec::new()),
             stop: CancellationToken::new(),
         });
         let app = routes::router(shared.clone());
@@ -171,25 +211,8 @@ impl FakeKube {
     /// `kind`, `apiVersion`, namespace `default`, `uid` and `creationTimestamp` when missing,
     /// takes the next resource version and emits the watch event. No defaults are applied and
     /// no controller reacts (a Job inserted this way gets no Pod). Returns the stored object.
-    pub fn insert(&self, plural: &str, mut object: Value) -> Value {
-        let resource = served(plural);
-        object["apiVersion"] = json!(resource.api_version());
-        object["kind"] = json!(resource.kind);
-        if resource.namespaced && object["metadata"]["namespace"].as_str().is_none() {
-            object["metadata"]["namespace"] = json!("default");
-        }
-        admission::stamp(&mut object);
-        let meta = &object["metadata"];
-        let name = meta["name"]
-            .as_str()
-            .expect("an inserted object has a name");
-        let namespace = meta["namespace"].as_str();
-        let mut store = self.shared.store();
-        if store.get(resource, namespace, name).is_some() {
-            store.update(resource, object)
-        } else {
-            store.create(resource, object)
-        }
+    pub fn insert(&self, plural: &str, object: Value) -> Value {
+        self.shared.insert(plural, object)
     }
 
     /// Replaces an object's `status` (as its controller would), under the next resource version,
@@ -249,6 +272,24 @@ impl FakeKube {
     /// InternalError, …) instead of serving it. Each call arms one failure.
     pub fn fail_next(&self, method: Method, path_prefix: &str, status_code: u16) {
         lock(&self.shared.faults).push((method, path_prefix.to_owned(), status_code));
+    }
+
+    /// Right before serving the next request with this method whose path starts with
+    /// `path_prefix`, stores `object` as [`FakeKube::insert`] does: a concurrent writer's change
+    /// landing between a client's read and its write, at a point the test chooses.
+    pub fn insert_before_next(
+        &self,
+        method: Method,
+        path_prefix: &str,
+        plural: &str,
+        object: Value,
+    ) {
+        lock(&self.shared.interleaved).push((
+            method,
+            path_prefix.to_owned(),
+            plural.to_owned(),
+            object,
+        ));
     }
 }
 

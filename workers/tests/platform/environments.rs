@@ -1,0 +1,145 @@
+//! Runtime environments are cleaned up through the platform, with the Kubernetes runtime against
+//! the fake API server: a recorded `issues.closed` delivery deletes that Issue's run namespaces,
+//! and the `environment_sweep` workflow deletes the expired ones that host no active run.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use engine::StartOptions;
+use serde_json::{Value, json};
+use testkit::kube_api::FakeKube;
+use uuid::Uuid;
+use workflows::{
+    environment_sweep::{EnvironmentSweep, SweepInput},
+    kubernetes::{KubeSettings, KubernetesRuntime, labels, objects::NamespaceFor},
+    policy::{AccessProfile, ExecutionMode},
+    store::{agent_run, directory},
+};
+
+use crate::support::*;
+
+fn runtime(fake: &FakeKube) -> KubernetesRuntime {
+    let config = kube::Config::new(fake.url().parse().expect("the fake's url"));
+    let client = kube::Client::try_from(config).expect("a client for the fake");
+    let settings = KubeSettings {
+        runner_image: "ghcr.io/codex-k8s/codex-k8s:0.1.0".into(),
+        ..KubeSettings::default()
+    };
+    KubernetesRuntime::new(client, settings)
+}
+
+fn names(fake: &FakeKube) -> Vec<String> {
+    let mut names: Vec<String> = fake
+        .list("namespaces", None)
+        .iter()
+        .map(|n| n["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Moves a namespace's lease end into the past, as if its TTL had run out.
+fn expire(fake: &FakeKube, name: &str) {
+    let mut ns = fake.get("namespaces", None, name).unwrap();
+    ns["metadata"]["annotations"][labels::LEASE_EXPIRES] = json!("2026-01-01T00:00:00Z");
+    fake.insert("namespaces", ns);
+}
+
+#[tokio::test]
+async fn a_closed_issue_loses_its_run_namespaces_and_the_sweep_takes_expired_idle_ones() {
+    let fake = FakeKube::start().await;
+    let p = TestPlatform::start(Options {
+        queues: vec![("ingress", 4), ("default", 2)],
+        runtime: Some(Arc::new(runtime(&fake))),
+        ..Options::default()
+    })
+    .await;
+    let setup = runtime(&fake);
+    let project = p.project_id;
+    let make = |issue: u64, role: &str| NamespaceFor {
+        run_id: Uuid::new_v4(),
+        project,
+        issue,
+        role: role.into(),
+        mode: ExecutionMode::FullEnv,
+        profile: AccessProfile::Candidate,
+    };
+    let now = Utc::now();
+    let dev42 = setup.ensure_namespace(&make(42, "dev"), now).await.unwrap();
+    let qa42 = setup.ensure_namespace(&make(42, "qa"), now).await.unwrap();
+    let idle43 = setup.ensure_namespace(&make(43, "dev"), now).await.unwrap();
+    let busy44 = setup.ensure_namespace(&make(44, "dev"), now).await.unwrap();
+    let fresh45 = setup.ensure_namespace(&make(45, "dev"), now).await.unwrap();
+    fake.insert(
+        "namespaces",
+        json!({ "metadata": { "name": "someone-elses", "labels": { "codex-k8s.io/issue": "42" } } }),
+    );
+
+    // Closing #42 deletes both of its namespaces and nothing else.
+    let mut closed = example("issues", Some("closed"));
+    closed["repository"]["full_name"] = "acme/shop".into();
+    closed["issue"]["number"] = 42.into();
+    closed["sender"]["login"] = "owner".into();
+    let (id, status, _) = p.deliver("issues", &closed).await;
+    assert_eq!(status, 202);
+    let (outcome, _, _) = p.routed(&id).await;
+    assert_eq!(outcome, "cleanup");
+    let left = names(&fake);
+    assert!(!left.contains(&dev42) && !left.contains(&qa42), "{left:?}");
+    for kept in [&idle43, &busy44, &fresh45] {
+        assert!(left.contains(kept), "{kept} is another thread's: {left:?}");
+    }
+    assert!(left.contains(&"someone-elses".to_owned()));
+
+    // #44 has an active run; #43 and #44 run out of lease, #45 has time left.
+    let binding = directory::binding(&p.pool, "acme/shop")
+        .await
+        .unwrap()
+        .unwrap();
+    agent_run::insert(&p.pool, &agent_run_row(&binding, "dev", Some("dev"), 44))
+        .await
+        .unwrap();
+    expire(&fake, &idle43);
+    expire(&fake, &busy44);
+    let run = p
+        .wiring
+        .client
+        .start::<EnvironmentSweep>(&SweepInput {}, StartOptions::default())
+        .await
+        .unwrap()
+        .id;
+    let swept = finished_output(&p, run).await;
+    assert_eq!(swept["deleted"], json!([idle43]), "{swept}");
+    let kept: Vec<&str> = swept["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k[0].as_str().unwrap())
+        .collect();
+    assert_eq!(kept, vec![busy44.as_str()], "{swept}");
+    let left = names(&fake);
+    assert!(!left.contains(&idle43), "{left:?}");
+    assert!(
+        left.contains(&busy44) && left.contains(&fresh45),
+        "{left:?}"
+    );
+    p.stop().await;
+}
+
+/// The output of a finished run.
+async fn finished_output(p: &TestPlatform, run: Uuid) -> Value {
+    for _ in 0..400 {
+        let (status, output): (String, Option<Value>) =
+            sqlx::query_as("select status, output from workflow_runs where id = $1")
+                .bind(run)
+                .fetch_one(&p.pool)
+                .await
+                .unwrap();
+        match status.as_str() {
+            "succeeded" => return output.unwrap_or(Value::Null),
+            "failed" | "cancelled" | "timed_out" => panic!("the sweep ended {status}: {output:?}"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("the sweep did not finish");
+}
