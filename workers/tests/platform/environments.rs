@@ -143,3 +143,110 @@ async fn finished_output(p: &TestPlatform, run: Uuid) -> Value {
     }
     panic!("the sweep did not finish");
 }
+
+/// The agent Jobs of a run, by name, with the namespace of each.
+fn jobs_of(fake: &FakeKube, run: Uuid) -> Vec<(String, String)> {
+    let mut jobs: Vec<(String, String)> = fake
+        .list("jobs", None)
+        .iter()
+        .filter(|j| j["metadata"]["labels"][labels::RUN_ID] == run.to_string())
+        .map(|j| {
+            let meta = &j["metadata"];
+            (
+                meta["namespace"].as_str().unwrap().to_owned(),
+                meta["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    jobs.sort_by(|a, b| a.1.cmp(&b.1));
+    jobs
+}
+
+/// Waits for the `n`th Job of `run` and its pod; returns (namespace, job, pod).
+async fn nth_job(fake: &FakeKube, run: Uuid, n: usize) -> (String, String, String) {
+    for _ in 0..400 {
+        if let Some((ns, job)) = jobs_of(fake, run).get(n).cloned() {
+            let pod = fake.list("pods", Some(&ns)).into_iter().find(|p| {
+                p["metadata"]["labels"]["job-name"] == job.as_str()
+                    || p["metadata"]["ownerReferences"][0]["name"] == job.as_str()
+            });
+            if let Some(pod) = pod {
+                return (
+                    ns,
+                    job,
+                    pod["metadata"]["name"].as_str().unwrap().to_owned(),
+                );
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no Job #{n} of run {run}: {:?}", jobs_of(fake, run));
+}
+
+#[tokio::test]
+async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_the_cause() {
+    let fake = FakeKube::start().await;
+    let p = TestPlatform::start(Options {
+        runtime: Some(Arc::new(runtime(&fake))),
+        review_max_rounds: 0,
+        ..Options::default()
+    })
+    .await;
+    p.github.add_issue("acme/shop", 61, "task", &["run:dev"]);
+    let (id, _, _) = p
+        .deliver(
+            "issues",
+            &issue_labeled("owner", "User", 61, "run:dev", &["run:dev"]),
+        )
+        .await;
+    let (outcome, reason, run) = p.routed(&id).await;
+    assert_eq!(outcome, "run_started", "{reason:?}");
+    let run = run.unwrap();
+    // Each launch is killed by the kernel's OOM killer: the infrastructure's failure, not the
+    // agent's; the stage relaunches a new Job (attempt 1, 2), then gives up.
+    for attempt in 0..3 {
+        let (ns, job, pod) = nth_job(&fake, run, attempt).await;
+        assert!(job.ends_with(&format!("-{attempt}")), "{job}");
+        fake.set_pod_log(&ns, &pod, &format!("attempt {attempt}: allocating\n"));
+        fake.set_status(
+            "pods",
+            Some(&ns),
+            &pod,
+            json!({ "phase": "Failed", "containerStatuses": [{
+                "name": "agent", "ready": false, "restartCount": 0, "image": "x", "imageID": "",
+                "state": { "terminated": { "exitCode": 137, "reason": "OOMKilled" } }
+            }]}),
+        );
+    }
+    let detail = p.finished(run, Duration::from_secs(60)).await;
+    let created = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == http::Method::POST && r.path.ends_with("/jobs"))
+        .count();
+    assert_eq!(created, 3, "two relaunches, no more");
+    assert!(
+        jobs_of(&fake, run).is_empty(),
+        "the ended run's Jobs are released"
+    );
+    let steps: Vec<String> = detail.steps.iter().map(|s| s.name.clone()).collect();
+    for diagnose in ["diagnose_agent_0", "diagnose_agent_1"] {
+        assert!(steps.iter().any(|s| s == diagnose), "{steps:?}");
+    }
+    // The last pod's log tail is kept with the run, in its collected output.
+    let tail_kept = detail.steps.iter().any(|s| {
+        s.output
+            .as_ref()
+            .is_some_and(|o| o.to_string().contains("attempt 2: allocating"))
+    });
+    assert!(tail_kept, "{steps:?}");
+    let failure: Option<String> =
+        sqlx::query_scalar("select failure from agent_runs where id = $1")
+            .bind(run)
+            .fetch_one(&p.pool)
+            .await
+            .unwrap();
+    let failure = failure.unwrap_or_default();
+    assert!(failure.contains("OOMKilled"), "{failure}");
+    p.stop().await;
+}

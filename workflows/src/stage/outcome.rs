@@ -126,6 +126,13 @@ pub(super) fn verdict(output: &AgentOutput) -> Result<(), WorkflowError> {
             "agent_no_result",
             "the agent exited with code 0 but reported no result",
         )),
+        -1 if output.infrastructure_failure.is_some() => Err(WorkflowError::new(
+            "agent_infrastructure_failed",
+            format!(
+                "the agent's host failed it ({}) and relaunching did not help",
+                output.infrastructure_failure.as_deref().unwrap_or_default()
+            ),
+        )),
         -1 => Err(WorkflowError::new(
             "agent_failed",
             "the agent exited with code -1 (it vanished: no exit status was recorded, or it sent no heartbeat for too long)",
@@ -151,6 +158,19 @@ mod tests {
             log_tail: None,
             infrastructure_failure: None,
         }
+    }
+
+    #[test]
+    fn a_vanished_agent_names_the_hosts_failure_when_there_was_one() {
+        let mut killed = output(-1, false);
+        killed.infrastructure_failure = Some("OOMKilled".into());
+        let e = verdict(&killed).unwrap_err();
+        assert_eq!(e.code, "agent_infrastructure_failed");
+        assert!(e.message.contains("OOMKilled"), "{}", e.message);
+        assert_eq!(
+            verdict(&output(-1, false)).unwrap_err().code,
+            "agent_failed"
+        );
     }
 
     #[test]
