@@ -224,7 +224,10 @@ pub async fn kubernetes_runtime(config: &Config) -> anyhow::Result<KubernetesRun
         default_lease: config.kube_namespace_lease,
         part_of: config.kube_part_of.0,
         production_namespace: config.kube_production_namespace.clone(),
-        model_key: model_key.into_iter().next(),
+        model_key: model_key
+            .into_iter()
+            .next()
+            .map(|(var, key)| (var, workflows::github::Token::new(key))),
         agent_env,
         ..KubeSettings::default()
     };

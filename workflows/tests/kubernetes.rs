@@ -23,7 +23,10 @@ fn runtime(fake: &FakeKube) -> KubernetesRuntime {
     let client = kube::Client::try_from(config).expect("a client for the fake");
     let settings = KubeSettings {
         runner_image: "ghcr.io/codex-k8s/codex-k8s:0.1.0".into(),
-        model_key: Some(("OPENAI_API_KEY".into(), MODEL_KEY.into())),
+        model_key: Some((
+            "OPENAI_API_KEY".into(),
+            workflows::github::Token::new(MODEL_KEY),
+        )),
         production_namespace: Some("shop-prod".into()),
         ..KubeSettings::default()
     };
@@ -102,6 +105,11 @@ async fn a_full_env_run_gets_its_namespace_rbac_quota_policies_and_a_locked_down
     let ws = rt.prepare(&s).await.unwrap();
     let ns = namespace_of(&ws);
     rt.launch(&ws, &s).await.unwrap();
+    let settings = format!("{:?}", rt.settings());
+    assert!(
+        !settings.contains(MODEL_KEY),
+        "the settings' Debug shows no key"
+    );
 
     let namespace = fake
         .get("namespaces", None, &ns)

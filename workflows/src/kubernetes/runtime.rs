@@ -500,7 +500,7 @@ impl AgentRuntime for KubernetesRuntime {
                 env: self.plain_env(spec),
                 model_key_var: self.settings.model_key.as_ref().map(|(var, _)| var.as_str()),
             };
-            let model_key = self.settings.model_key.as_ref().map(|(_, key)| key.as_str());
+            let model_key = self.settings.model_key.as_ref().map(|(_, key)| key.expose());
             let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &ns);
             let maps: Api<ConfigMap> = Api::namespaced(self.client.clone(), &ns);
             let secret = objects::credentials(&launch, token, model_key);

@@ -74,8 +74,9 @@ pub struct KubeSettings {
     /// The production namespace a `production-readonly` run may read.
     pub production_namespace: Option<String>,
     /// The variable the agent reads its model API key from (`CK8S_MODEL_API_KEY_ENV`), and the
-    /// key itself, as the worker holds it; it reaches the pod only through a Secret.
-    pub model_key: Option<(String, String)>,
+    /// key itself, as the worker holds it; it reaches the pod only through a Secret (and never
+    /// a `Debug` line).
+    pub model_key: Option<(String, crate::github::Token)>,
     /// Variables the agent gets as plain values (model base URL, tool timeouts; never secrets).
     pub agent_env: Vec<(String, String)>,
     /// How many lines of an agent pod's log are kept with the run.
