@@ -41,6 +41,12 @@ pub enum Command {
     /// The agent runner: runs codex for the run named by its environment (what an agent pod starts).
     #[command(hide = true)]
     AgentRunner,
+    /// git's credential helper of a cluster agent's checkout: exchanges the run token for the repository's read credential, once (`get`; `store` and `erase` do nothing).
+    #[command(hide = true)]
+    GitCredential {
+        /// git's operation.
+        operation: String,
+    },
     /// Inspect and act on stage runs over the staff API (CK8S_API_URL, with CK8S_API_TOKEN as bearer).
     Runs(RunsArgs),
 }

@@ -28,6 +28,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Admin(args) => cmd::admin::run(&cli.config, args, shutdown).await,
         Command::ScriptedAgent => cmd::scripted_agent::run().await,
         Command::AgentRunner => cmd::agent_runner::run(shutdown).await,
+        Command::GitCredential { operation } => {
+            cmd::agent_runner::checkout::git_credential(&operation).await
+        }
         // `runs` prints its own errors for a person and has exit codes of its own.
         Command::Runs(args) => return Ok(cmd::runs::run(&cli.config, args, shutdown).await),
     };

@@ -193,6 +193,22 @@ async fn a_full_env_run_gets_its_namespace_rbac_quota_policies_and_a_locked_down
     };
     assert_eq!(from_secret("CK8S_RUN_TOKEN"), Some(true));
     assert_eq!(from_secret("OPENAI_API_KEY"), Some(true));
+    // The checkout exchanges the run token for its read credential (ADR 0027): the token by
+    // reference, the platform's URL, and a credential helper rather than a token in the URL.
+    let checkout = &pod_spec["initContainers"][0];
+    let init_env = checkout["env"].as_array().unwrap();
+    let token_ref = init_env
+        .iter()
+        .find(|e| e["name"] == "CK8S_RUN_TOKEN")
+        .unwrap();
+    assert!(token_ref["value"].is_null() && token_ref["valueFrom"]["secretKeyRef"].is_object());
+    assert!(init_env.iter().any(|e| e["name"] == "CK8S_PLATFORM_URL"));
+    assert!(
+        checkout["command"][2]
+            .as_str()
+            .unwrap()
+            .contains("git-credential")
+    );
     // No secret value in any Job or Pod, and the Secret holds them.
     for plural in ["jobs", "pods", "configmaps"] {
         let text = serde_json::to_string(&fake.list(plural, Some(&ns))).unwrap();

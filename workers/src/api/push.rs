@@ -1,6 +1,7 @@
-//! The push endpoints of the runner API (ADR 0018): register the launch's push key, fetch the
-//! push credential once after the agent exited (the write scope checked on the changed paths),
-//! report the push. Authenticated with the run token; the grant is per launch (per run token).
+//! The credential endpoints of the runner API: register the launch's push key, fetch the push
+//! credential once after the agent exited (the write scope checked on the changed paths), report
+//! the push (ADR 0018); and the checkout credential, once, before the agent started (ADR 0027).
+//! Authenticated with the run token; each grant is per launch (per run token).
 
 use axum::{
     Json, Router,
@@ -12,11 +13,15 @@ use axum::{
 use serde_json::json;
 use uuid::Uuid;
 use workflows::{
-    stage::push_grant::{self, PushError, PushRefusal, PushRequest},
+    stage::{
+        checkout_grant::{self, CheckoutRefusal},
+        push_grant::{self, PushError, PushRefusal, PushRequest},
+    },
     store::run_token::{self, RunToken},
 };
 
 use super::{ApiError, AppState};
+use crate::cmd::agent_runner::checkout::{CHECKOUT_CREDENTIAL_PATH, CheckoutReply};
 use crate::cmd::agent_runner::push::{
     CredentialReply, CredentialRequest, PUSH_CREDENTIAL_PATH, PUSH_KEY_PATH, PUSHED_PATH,
     PushKeyRegistration, PushedReport,
@@ -31,6 +36,7 @@ pub(super) fn router() -> Router<AppState> {
         .route(PUSH_KEY_PATH, post(register))
         .route(PUSH_CREDENTIAL_PATH, post(credential))
         .route(PUSHED_PATH, post(pushed))
+        .route(CHECKOUT_CREDENTIAL_PATH, post(checkout_credential))
 }
 
 /// The caller's run and launch (the sha256 of its run token).
@@ -69,6 +75,8 @@ enum PushApiError {
     #[error(transparent)]
     Refused(#[from] PushRefusal),
     #[error(transparent)]
+    CheckoutRefused(#[from] CheckoutRefusal),
+    #[error(transparent)]
     Failed(#[from] PushError),
 }
 
@@ -85,6 +93,12 @@ impl IntoResponse for PushApiError {
                 PushRefusal::NoCheckout => (StatusCode::CONFLICT, "no-checkout"),
                 PushRefusal::NoToken => (StatusCode::CONFLICT, "no-push-token"),
                 PushRefusal::Invalid(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            },
+            PushApiError::CheckoutRefused(ref r) => match r {
+                CheckoutRefusal::Spent => (StatusCode::CONFLICT, "checkout-credential-spent"),
+                CheckoutRefusal::NotRunning(_) => (StatusCode::CONFLICT, "run-not-running"),
+                CheckoutRefusal::NoCheckout => (StatusCode::CONFLICT, "no-checkout"),
+                CheckoutRefusal::NoToken => (StatusCode::CONFLICT, "no-checkout-token"),
             },
         };
         tracing::warn!(problem = code, error.message = %self, "push request refused");
@@ -143,6 +157,23 @@ async fn credential(
         username: c.username,
         password: c.password.expose().to_owned(),
         expires_at: c.expires_at,
+    }))
+}
+
+/// The launch's checkout credential, once, before its agent started (ADR 0027).
+#[tracing::instrument(skip_all, fields(run_id = %launch.run_id))]
+async fn checkout_credential(
+    State(state): State<AppState>,
+    launch: Launch,
+) -> Result<Json<CheckoutReply>, PushApiError> {
+    let vault = state.staff.vault.as_ref();
+    let c = checkout_grant::issue(&state.platform, vault, launch.run_id, &launch.token_sha256)
+        .await??;
+    Ok(Json(CheckoutReply {
+        repository: c.repository,
+        clone_url: c.clone_url,
+        username: c.username,
+        password: c.password.expose().to_owned(),
     }))
 }
 

@@ -4,6 +4,7 @@
 
 mod agent_label;
 mod causes;
+mod checkout;
 mod crash;
 mod docs;
 mod environments;

@@ -52,7 +52,7 @@ pub async fn dev_run(p: &TestPlatform, issue: u64) -> Uuid {
     run.unwrap()
 }
 
-async fn token(p: &TestPlatform, run: Uuid, attempt: u32) -> RunToken {
+pub(crate) async fn token(p: &TestPlatform, run: Uuid, attempt: u32) -> RunToken {
     let token = RunToken::generate();
     let new = NewLaunchToken {
         run_id: run,

@@ -589,8 +589,15 @@ fn empty_dir(name: &str) -> Volume {
 
 /// The checkout the init container makes: a clone of the work branch if it exists, else a new
 /// work branch from the default branch; the base commit is written next to the checkout.
+///
+/// git asks `codex-k8s git-credential` for a credential when the host wants one: it exchanges the
+/// run token for the repository's read credential, once, and git keeps it in memory for this
+/// clone only (`-c` is not written to the checkout's config). Afterwards the credential is spent
+/// in any case, so the agent cannot ask for it (ADR 0027).
 const CHECKOUT_SCRIPT: &str = r#"set -eu
-git clone --quiet --no-tags "$CK8S_CLONE_URL" /workspace/repo
+git -c credential.helper= -c 'credential.helper=!codex-k8s git-credential' \
+  clone --quiet --no-tags "$CK8S_CLONE_URL" /workspace/repo
+codex-k8s git-credential get </dev/null >/dev/null 2>&1 || true
 cd /workspace/repo
 if git rev-parse --verify --quiet "refs/remotes/origin/$CK8S_BRANCH" >/dev/null; then
   git checkout --quiet -B "$CK8S_BRANCH" "origin/$CK8S_BRANCH"
@@ -634,12 +641,23 @@ pub fn agent_job(l: &Launch<'_>, s: &KubeSettings) -> Job {
         name: "checkout".into(),
         image: Some(s.runner_image.clone()),
         command: Some(vec!["/bin/sh".into(), "-c".into(), CHECKOUT_SCRIPT.into()]),
-        env: Some(vec![
-            plain("CK8S_CLONE_URL", url),
-            plain("CK8S_BRANCH", l.branch),
-            plain("CK8S_DEFAULT_BRANCH", default_branch),
-            plain("HOME", "/tmp"),
-        ]),
+        env: Some(
+            [
+                plain("CK8S_CLONE_URL", url),
+                plain("CK8S_BRANCH", l.branch),
+                plain("CK8S_DEFAULT_BRANCH", default_branch),
+                plain("HOME", "/tmp"),
+                secret_env("CK8S_RUN_TOKEN", &secret, RUN_TOKEN_KEY),
+            ]
+            .into_iter()
+            .chain(
+                l.env
+                    .iter()
+                    .filter(|(k, _)| k == "CK8S_PLATFORM_URL")
+                    .map(|(k, v)| plain(k, v)),
+            )
+            .collect(),
+        ),
         resources: Some(resources.clone()),
         security_context: Some(restricted()),
         volume_mounts: Some(vec![workspace.clone(), mount("tmp", "/tmp", false)]),

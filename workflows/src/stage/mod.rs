@@ -2,6 +2,7 @@
 //! comment and its prompt.
 
 mod cancel;
+pub mod checkout_grant;
 mod child;
 mod cleanup;
 pub mod comment;

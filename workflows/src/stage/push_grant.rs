@@ -27,7 +27,7 @@ use crate::{
 pub const VALIDITY: Duration = Duration::from_secs(10 * 60);
 
 /// The user name git sends with a token (GitHub ignores it).
-const USERNAME: &str = "x-access-token";
+pub(super) const USERNAME: &str = "x-access-token";
 
 /// What a runner asks for, after its agent exited.
 #[derive(Debug)]
@@ -136,6 +136,26 @@ pub async fn register(
     Ok(if new { Ok(()) } else { Err(PushRefusal::Spent) })
 }
 
+/// The token git uses for the run's repository: the binding's own (sealed in the vault), else
+/// the platform-wide one; none when neither exists.
+pub(super) async fn repository_password(
+    p: &Platform,
+    vault: Option<&Vault>,
+    run: &agent_run::AgentRun,
+) -> Result<Option<Plain>, PushError> {
+    let own = match vault {
+        Some(vault) => {
+            crate::directory::repository_token(&p.pool, vault, run.repository_id).await?
+        }
+        None => None,
+    };
+    Ok(own.or_else(|| {
+        p.code_host
+            .fallback_push_token()
+            .map(|token| Plain::new(token.expose()))
+    }))
+}
+
 /// Checks the write scope on the changed paths and hands out the launch's push credential, once.
 pub async fn issue(
     p: &Platform,
@@ -173,18 +193,8 @@ pub async fn issue(
     let Some(push_url) = repository.clone_url else {
         return Ok(Err(PushRefusal::NoCheckout));
     };
-    let own = match vault {
-        Some(vault) => {
-            crate::directory::repository_token(&p.pool, vault, run.repository_id).await?
-        }
-        None => None,
-    };
-    let password = match own {
-        Some(token) => token,
-        None => match p.code_host.fallback_push_token() {
-            Some(token) => Plain::new(token.expose()),
-            None => return Ok(Err(PushRefusal::NoToken)),
-        },
+    let Some(password) = repository_password(p, vault, &run).await? else {
+        return Ok(Err(PushRefusal::NoToken));
     };
     let Some(expires_at) = push_grant::issue(
         &p.pool,

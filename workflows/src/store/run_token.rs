@@ -195,6 +195,16 @@ pub async fn revoke_for_run(e: impl PgExecutor<'_>, run_id: Uuid) -> Result<()> 
     Ok(())
 }
 
+/// Spends the launch's checkout credential (see `issue_checkout.sql`); the stage run, or none
+/// when the token is not live, the credential went out already or the agent has started.
+pub async fn issue_checkout(e: impl PgExecutor<'_>, token_sha256: &str) -> Result<Option<Uuid>> {
+    sqlx::query_scalar(include_str!("../../queries/run_tokens/issue_checkout.sql"))
+        .bind(token_sha256)
+        .fetch_optional(e)
+        .await
+        .map_err(db("run_token::issue_checkout"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

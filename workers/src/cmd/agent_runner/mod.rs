@@ -18,6 +18,7 @@
 //! The run token is never logged: it lives in a redacting [`Secret`](crate::config::Secret),
 //! and codex's stderr is forwarded with the token replaced.
 
+pub mod checkout;
 mod client;
 mod codex;
 mod context;
