@@ -310,6 +310,30 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
     assert_eq!(unbase64(&kept["data"]["password"]), "theirs");
     assert!(!database_exists(&m, "dev_billing").await);
 
+    // A database of that name someone else owns is neither taken over nor dropped.
+    sqlx::query("create database dev_legacy")
+        .execute(&m.base.pool)
+        .await
+        .unwrap();
+    for ask_for in [
+        json!({ "action": "create", "environment": "dev", "database": "legacy" }),
+        json!({ "action": "delete", "environment": "dev", "database": "legacy", "confirm_delete": true }),
+    ] {
+        let id = ask(&m, &token, "database_lifecycle", ask_for).await;
+        approve(&m, &id).await;
+        let (state, result) = settled(&m, &id).await;
+        assert_eq!(state, "failed", "{result}");
+        assert!(
+            result["error"].as_str().unwrap().contains("left alone"),
+            "{result}"
+        );
+    }
+    assert!(database_exists(&m, "dev_legacy").await);
+    assert!(
+        fake.get("secrets", Some("acme-dev"), "db-dev-legacy")
+            .is_none()
+    );
+
     // Delete drops the database (with a session open on it), the role and the Secret.
     let mut open = PgConnection::connect(&url).await.unwrap();
     let delete = json!({ "action": "delete", "environment": "dev", "database": "search", "confirm_delete": true });

@@ -190,9 +190,24 @@ impl DatabaseAdmin {
         let secret_ref = format!("{namespace}/{}", n.secret);
         match r.action {
             DatabaseAction::Create => {
-                let password = self.credentials(&secrets, &n).await?;
                 let mut c = self.connect(timeout).await?;
-                let (role_created, database_created) = Self::create(&mut c, &n, &password).await?;
+                let existing = Self::ours(&mut c, &n).await?;
+                let password = self.credentials(&secrets, &n).await?;
+                let role_created = Self::create_role(&mut c, &n, &password).await?;
+                let database_created = !existing;
+                if database_created {
+                    let create = format!(
+                        "CREATE DATABASE {} OWNER {}",
+                        ident(&n.database),
+                        ident(&n.role)
+                    );
+                    Self::exec(&mut c, "create the database", &create).await?;
+                }
+                let public = format!(
+                    "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
+                    ident(&n.database)
+                );
+                Self::exec(&mut c, "close the database to other roles", &public).await?;
                 Ok(json!({
                     "action": "create", "database": n.database, "role": n.role,
                     "secret": secret_ref, "database_created": database_created,
@@ -201,7 +216,7 @@ impl DatabaseAdmin {
             }
             DatabaseAction::Delete => {
                 let mut c = self.connect(timeout).await?;
-                let database_dropped = Self::found(&mut c, DATABASE_EXISTS, &n.database).await?;
+                let database_dropped = Self::ours(&mut c, &n).await?;
                 Self::exec(
                     &mut c,
                     "drop the database",
@@ -298,18 +313,36 @@ impl DatabaseAdmin {
         }
     }
 
-    /// The role (its password set to `password`) and the database it owns, each created when
-    /// missing; whether each was created.
-    async fn create(
+    /// Whether the database exists, refusing one the platform's role does not own: the
+    /// executor never takes over or drops a database it did not create.
+    async fn ours(c: &mut PgConnection, n: &Names) -> Result<bool, ExecuteError> {
+        let owner: Option<String> = sqlx::query_scalar(DATABASE_OWNER)
+            .bind(&n.database)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(|e| sql_failed("read the catalog", e))?;
+        match owner {
+            None => Ok(false),
+            Some(o) if o == n.role => Ok(true),
+            Some(o) => Err(ExecuteError::Refused(format!(
+                "database {} exists and is owned by {o}, not by the platform's {}: left alone",
+                n.database, n.role
+            ))),
+        }
+    }
+
+    /// The owner role with its password set to `password`, created when missing (then true),
+    /// and the admin made a member (a non-superuser admin may hand a database only to a role it
+    /// belongs to).
+    async fn create_role(
         c: &mut PgConnection,
         n: &Names,
         password: &str,
-    ) -> Result<(bool, bool), ExecuteError> {
+    ) -> Result<bool, ExecuteError> {
         let role = ident(&n.role);
-        let db = ident(&n.database);
-        let role_created = !Self::found(c, ROLE_EXISTS, &n.role).await?;
+        let created = !Self::found(c, ROLE_EXISTS, &n.role).await?;
         let password = literal(password);
-        let set = if role_created {
+        let set = if created {
             format!(
                 "CREATE ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {password}"
             )
@@ -318,23 +351,13 @@ impl DatabaseAdmin {
             format!("ALTER ROLE {role} WITH LOGIN PASSWORD {password}")
         };
         Self::exec(c, "create the owner role", &set).await?;
-        // A non-superuser admin may hand a database to a role only as a member of it.
         Self::exec(
             c,
             "join the owner role",
             &format!("GRANT {role} TO CURRENT_USER"),
         )
         .await?;
-        let database_created = !Self::found(c, DATABASE_EXISTS, &n.database).await?;
-        let owned = if database_created {
-            format!("CREATE DATABASE {db} OWNER {role}")
-        } else {
-            format!("ALTER DATABASE {db} OWNER TO {role}")
-        };
-        Self::exec(c, "create the database", &owned).await?;
-        let public = format!("REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC");
-        Self::exec(c, "close the database to other roles", &public).await?;
-        Ok((role_created, database_created))
+        Ok(created)
     }
 }
 
@@ -347,6 +370,8 @@ fn is_ours(secret: &Secret) -> bool {
 }
 
 const DATABASE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)";
+const DATABASE_OWNER: &str =
+    "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = $1";
 const ROLE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)";
 
 #[cfg(test)]
