@@ -11,7 +11,7 @@ use uuid::Uuid;
 use workflows::{
     kubernetes::{KubeSettings, KubernetesRuntime, labels, objects::NamespaceFor},
     policy::{AccessProfile, ExecutionMode},
-    runtime::{AgentRuntime, AgentSpec, AgentState, RunScope, Workspace},
+    runtime::{AgentRuntime, AgentSpec, AgentState, Launched, RunScope, Workspace},
 };
 
 const TOKEN: &str = "run-token-value-7f3a9c";
@@ -63,6 +63,23 @@ fn spec(run_id: Uuid, project: Uuid, mode: ExecutionMode, profile: AccessProfile
     }
 }
 
+/// A `full-env` `candidate` run of a new project, prepared and launched on `fake`.
+async fn launched_candidate(
+    fake: &FakeKube,
+) -> (KubernetesRuntime, AgentSpec, Workspace, String, Launched) {
+    let rt = runtime(fake);
+    let s = spec(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let ws = rt.prepare(&s).await.unwrap();
+    let ns = namespace_of(&ws);
+    let launched = rt.launch(&ws, &s).await.unwrap();
+    (rt, s, ws, ns, launched)
+}
+
 fn namespace_of(ws: &Workspace) -> String {
     ws.handle.split_once('/').unwrap().0.to_owned()
 }
@@ -95,16 +112,7 @@ fn terminate(fake: &FakeKube, ns: &str, pod: &str, terminated: Value) {
 #[tokio::test]
 async fn a_full_env_run_gets_its_namespace_rbac_quota_policies_and_a_locked_down_job() {
     let fake = FakeKube::start().await;
-    let rt = runtime(&fake);
-    let s = spec(
-        Uuid::new_v4(),
-        Uuid::new_v4(),
-        ExecutionMode::FullEnv,
-        AccessProfile::Candidate,
-    );
-    let ws = rt.prepare(&s).await.unwrap();
-    let ns = namespace_of(&ws);
-    rt.launch(&ws, &s).await.unwrap();
+    let (rt, _, _, ns, _) = launched_candidate(&fake).await;
     let settings = format!("{:?}", rt.settings());
     assert!(
         !settings.contains(MODEL_KEY),
@@ -421,16 +429,7 @@ async fn an_oom_kill_is_the_infrastructures_and_an_exit_code_is_the_agents_with_
 #[tokio::test]
 async fn a_lost_watch_resumes_and_still_sees_the_jobs_end() {
     let fake = FakeKube::start().await;
-    let rt = runtime(&fake);
-    let s = spec(
-        Uuid::new_v4(),
-        Uuid::new_v4(),
-        ExecutionMode::FullEnv,
-        AccessProfile::Candidate,
-    );
-    let ws = rt.prepare(&s).await.unwrap();
-    let ns = namespace_of(&ws);
-    let launched = rt.launch(&ws, &s).await.unwrap();
+    let (_, _, _, ns, launched) = launched_candidate(&fake).await;
     let exited = tokio::spawn(launched.exited.expect("the runtime watches the Job"));
     // The watch is established, then history is compacted and every stream cut: the watcher
     // must re-list (410 Expired) and still see the end.
@@ -469,16 +468,7 @@ async fn a_lost_watch_resumes_and_still_sees_the_jobs_end() {
 #[tokio::test]
 async fn stop_and_release_delete_the_job_and_never_touch_a_namespace_the_platform_did_not_create() {
     let fake = FakeKube::start().await;
-    let rt = runtime(&fake);
-    let s = spec(
-        Uuid::new_v4(),
-        Uuid::new_v4(),
-        ExecutionMode::FullEnv,
-        AccessProfile::Candidate,
-    );
-    let ws = rt.prepare(&s).await.unwrap();
-    let ns = namespace_of(&ws);
-    rt.launch(&ws, &s).await.unwrap();
+    let (rt, _, ws, ns, _) = launched_candidate(&fake).await;
     // The budget is spent: the workflow's cleanup stops and releases the runtime.
     rt.stop(&ws).await.unwrap();
     assert!(
@@ -688,16 +678,7 @@ async fn cleanup_deletes_expired_and_closed_run_namespaces_and_never_an_unmanage
 #[tokio::test]
 async fn kubectl_reads_a_runs_objects_and_a_readonly_user_would_see_no_secret_in_the_job() {
     let fake = FakeKube::start().await;
-    let rt = runtime(&fake);
-    let s = spec(
-        Uuid::new_v4(),
-        Uuid::new_v4(),
-        ExecutionMode::FullEnv,
-        AccessProfile::Candidate,
-    );
-    let ws = rt.prepare(&s).await.unwrap();
-    let ns = namespace_of(&ws);
-    rt.launch(&ws, &s).await.unwrap();
+    let (_, _, _, ns, _) = launched_candidate(&fake).await;
     let dir = std::env::temp_dir().join(format!("k8s-runtime-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let kubeconfig = fake.kubeconfig(&dir);

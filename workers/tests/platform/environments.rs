@@ -192,16 +192,7 @@ async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_
         ..Options::default()
     })
     .await;
-    p.github.add_issue("acme/shop", 61, "task", &["run:dev"]);
-    let (id, _, _) = p
-        .deliver(
-            "issues",
-            &issue_labeled("owner", "User", 61, "run:dev", &["run:dev"]),
-        )
-        .await;
-    let (outcome, reason, run) = p.routed(&id).await;
-    assert_eq!(outcome, "run_started", "{reason:?}");
-    let run = run.unwrap();
+    let run = crate::outcome::dev_run(&p, 61).await;
     // Each launch is killed by the kernel's OOM killer: the infrastructure's failure, not the
     // agent's; the stage relaunches a new Job (attempt 1, 2), then gives up.
     for attempt in 0..3 {

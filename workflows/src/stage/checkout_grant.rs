@@ -7,10 +7,10 @@
 
 use uuid::Uuid;
 
-use super::push_grant::{PushError, USERNAME, repository_password};
+use super::push_grant::{PushError, USERNAME, Unreachable, repository_source, running};
 use crate::{
     platform::Platform,
-    store::{agent_run, run_token},
+    store::run_token,
     vault::{Plain, Vault},
 };
 
@@ -44,6 +44,16 @@ pub enum CheckoutRefusal {
     NoToken,
 }
 
+impl From<Unreachable> for CheckoutRefusal {
+    fn from(u: Unreachable) -> Self {
+        match u {
+            Unreachable::NotRunning(s) => CheckoutRefusal::NotRunning(s),
+            Unreachable::NoCheckout => CheckoutRefusal::NoCheckout,
+            Unreachable::NoToken => CheckoutRefusal::NoToken,
+        }
+    }
+}
+
 /// Hands out the launch's checkout credential, once (everything is checked before it is spent).
 pub async fn issue(
     p: &Platform,
@@ -51,23 +61,15 @@ pub async fn issue(
     run_id: Uuid,
     token_sha256: &str,
 ) -> Result<Result<CheckoutCredential, CheckoutRefusal>, PushError> {
-    let Some(run) = agent_run::get(&p.pool, run_id).await? else {
-        return Ok(Err(CheckoutRefusal::NotRunning("gone".into())));
+    let run = match running(p, run_id).await? {
+        Ok(run) => run,
+        Err(u) => return Ok(Err(u.into())),
     };
-    if run.status != "running" {
-        return Ok(Err(CheckoutRefusal::NotRunning(run.status)));
-    }
-    let repository = p
-        .code_host
-        .get_repository(&run.repository)
-        .await
-        .inspect_err(|e| e.log(run_id, "checkout credential"))?;
-    let Some(clone_url) = repository.clone_url else {
-        return Ok(Err(CheckoutRefusal::NoCheckout));
-    };
-    let Some(password) = repository_password(p, vault, &run).await? else {
-        return Ok(Err(CheckoutRefusal::NoToken));
-    };
+    let (clone_url, password) =
+        match repository_source(p, vault, &run, "checkout credential").await? {
+            Ok(source) => source,
+            Err(u) => return Ok(Err(u.into())),
+        };
     if run_token::issue_checkout(&p.pool, token_sha256)
         .await?
         .is_none()

@@ -136,24 +136,71 @@ pub async fn register(
     Ok(if new { Ok(()) } else { Err(PushRefusal::Spent) })
 }
 
-/// The token git uses for the run's repository: the binding's own (sealed in the vault), else
-/// the platform-wide one; none when neither exists.
-pub(super) async fn repository_password(
+/// Why a run's repository cannot be reached with a credential now (the push and the checkout
+/// credential refuse alike).
+#[derive(Debug)]
+pub(super) enum Unreachable {
+    /// The run is not running (its status, or `gone`).
+    NotRunning(String),
+    /// The repository has no clone URL.
+    NoCheckout,
+    /// Neither the repository binding nor the platform has a token.
+    NoToken,
+}
+
+impl From<Unreachable> for PushRefusal {
+    fn from(u: Unreachable) -> Self {
+        match u {
+            Unreachable::NotRunning(s) => PushRefusal::NotRunning(s),
+            Unreachable::NoCheckout => PushRefusal::NoCheckout,
+            Unreachable::NoToken => PushRefusal::NoToken,
+        }
+    }
+}
+
+/// The stage run, when it is running.
+pub(super) async fn running(
+    p: &Platform,
+    run_id: Uuid,
+) -> Result<Result<agent_run::AgentRun, Unreachable>, PushError> {
+    Ok(match agent_run::get(&p.pool, run_id).await? {
+        None => Err(Unreachable::NotRunning("gone".into())),
+        Some(run) if run.status != "running" => Err(Unreachable::NotRunning(run.status)),
+        Some(run) => Ok(run),
+    })
+}
+
+/// Where the run's repository is cloned from, and the token git uses for it: the binding's own
+/// (sealed in the vault), else the platform-wide one. `what` names the caller in the log of a
+/// failed code-host call.
+pub(super) async fn repository_source(
     p: &Platform,
     vault: Option<&Vault>,
     run: &agent_run::AgentRun,
-) -> Result<Option<Plain>, PushError> {
+    what: &'static str,
+) -> Result<Result<(String, Plain), Unreachable>, PushError> {
+    let repository = p
+        .code_host
+        .get_repository(&run.repository)
+        .await
+        .inspect_err(|e| e.log(run.id, what))?;
+    let Some(clone_url) = repository.clone_url else {
+        return Ok(Err(Unreachable::NoCheckout));
+    };
     let own = match vault {
         Some(vault) => {
             crate::directory::repository_token(&p.pool, vault, run.repository_id).await?
         }
         None => None,
     };
-    Ok(own.or_else(|| {
+    let password = own.or_else(|| {
         p.code_host
             .fallback_push_token()
             .map(|token| Plain::new(token.expose()))
-    }))
+    });
+    Ok(password
+        .map(|pw| (clone_url, pw))
+        .ok_or(Unreachable::NoToken))
 }
 
 /// Checks the write scope on the changed paths and hands out the launch's push credential, once.
@@ -172,12 +219,10 @@ pub async fn issue(
     if grant.key_sha256 != sha256_hex(req.key) || grant.issued_at.is_some() {
         return Ok(Err(PushRefusal::Spent));
     }
-    let Some(run) = agent_run::get(&p.pool, run_id).await? else {
-        return Ok(Err(PushRefusal::NotRunning("gone".into())));
+    let run = match running(p, run_id).await? {
+        Ok(run) => run,
+        Err(u) => return Ok(Err(u.into())),
     };
-    if run.status != "running" {
-        return Ok(Err(PushRefusal::NotRunning(run.status)));
-    }
     let scope = Shape::of(&run)
         .map_err(|e| PushError::Store(crate::Error::Corrupt(e)))?
         .write_scope();
@@ -185,16 +230,9 @@ pub async fn issue(
     if !outside.is_empty() {
         return Ok(Err(PushRefusal::WriteScope(outside)));
     }
-    let repository = p
-        .code_host
-        .get_repository(&run.repository)
-        .await
-        .inspect_err(|e| e.log(run_id, "push credential"))?;
-    let Some(push_url) = repository.clone_url else {
-        return Ok(Err(PushRefusal::NoCheckout));
-    };
-    let Some(password) = repository_password(p, vault, &run).await? else {
-        return Ok(Err(PushRefusal::NoToken));
+    let (push_url, password) = match repository_source(p, vault, &run, "push credential").await? {
+        Ok(source) => source,
+        Err(u) => return Ok(Err(u.into())),
     };
     let Some(expires_at) = push_grant::issue(
         &p.pool,
