@@ -240,14 +240,7 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
     assert!(!password_matches(&m, "dev_search_owner", "another").await);
 
     // Describe reads the server.
-    let described = m
-        .call(
-            &token,
-            "database_lifecycle",
-            json!({ "action": "describe", "environment": "dev", "database": "search" }),
-        )
-        .await["structured"]
-        .clone();
+    let described = describe_search(&m, &token).await;
     assert_eq!(
         (&described["exists"], &described["source"]),
         (&json!(true), &json!("server")),
@@ -342,14 +335,7 @@ async fn approved_databases_are_created_and_deleted_on_the_server_with_credentia
         fake.get("secrets", Some("acme-dev"), "db-dev-search")
             .is_none()
     );
-    let described = m
-        .call(
-            &token,
-            "database_lifecycle",
-            json!({ "action": "describe", "environment": "dev", "database": "search" }),
-        )
-        .await["structured"]
-        .clone();
+    let described = describe_search(&m, &token).await;
     assert_eq!(described["exists"], false, "{described}");
 
     assert!(
@@ -395,6 +381,12 @@ async fn password_matches(m: &Mcp, role: &str, password: &str) -> bool {
     }
     let client_key = mac(&salted, b"Client Key");
     Sha256::digest(&client_key).to_vec() == stored
+}
+
+/// What `database_lifecycle` describes of `dev`/`search`.
+async fn describe_search(m: &Mcp, token: &str) -> Value {
+    let ask = json!({ "action": "describe", "environment": "dev", "database": "search" });
+    m.call(token, "database_lifecycle", ask).await["structured"].clone()
 }
 
 async fn database_exists(m: &Mcp, name: &str) -> bool {
