@@ -17,10 +17,13 @@ export PATH="$PWD/.cache/cargo-fuzz/bin:$PATH"
 if [ "$(cargo-fuzz --version 2>/dev/null || true)" != "cargo-fuzz $version" ]; then
   cargo install --locked cargo-fuzz --version "$version" --root .cache/cargo-fuzz
 fi
+echo "== [fuzz ${SECONDS}s] build (release, coverage-instrumented)"
+cargo fuzz build --sanitizer none
 for target in $(cargo fuzz list); do
   found=".cache/fuzz-corpus/$target"
   mkdir -p "$found"
-  echo "== fuzz $target: $runs inputs from seed $seed (at most ${seconds}s)"
+  echo "== [fuzz ${SECONDS}s] $target: $runs inputs from seed $seed (at most ${seconds}s)"
   cargo fuzz run --sanitizer none "$target" "$found" "fuzz/corpus/$target" -- \
     -runs="$runs" -seed="$seed" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
 done
+echo "== [fuzz ${SECONDS}s] done"

@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each phase prints the seconds since the start, so a slow CI run shows where its time went.
+started=$SECONDS
+phase() { echo "== [$((SECONDS - started))s] $*"; }
+trap 'echo "== [$((SECONDS - started))s] finished (exit $?)"' EXIT
+
 echo "== toolchain: $(cargo --version)"
 # A clean build needs no incremental cache: it doubles the target directory on disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -18,15 +23,15 @@ fi
 
 # The manifest and fake-API tests drive the real kubectl (a second client nobody here wrote).
 if ! command -v kubectl >/dev/null; then
-  echo "== installing kubectl (Debian kubernetes-client)"
+  phase "installing kubectl (Debian kubernetes-client)"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq kubernetes-client; else sudo apt-get update -qq && sudo apt-get install -y -qq kubernetes-client; fi
 fi
 
-echo "== cargo fmt --check"
+phase "cargo fmt --check"
 cargo fmt --all --check
-echo "== cargo clippy"
+phase "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
+phase "cargo test"
 cargo test --workspace --locked
-echo "== cargo fuzz (bounded)"
+phase "cargo fuzz (bounded)"
 tests/fuzz.sh
