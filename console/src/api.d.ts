@@ -328,6 +328,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/runs/{run_id}/environment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["run_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The run's Kubernetes namespace now, with its Jobs, Pods and Secrets (project readers).
+         * @description Secrets show their key names only: values are never returned. In the project's shared
+         *     `code-only` namespace only the run's own objects are listed. A run whose runtime keeps no
+         *     environment (the local runtime) answers 404.
+         */
+        get: operations["get_run_environment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete the run's namespace now (project read_write members), once no run of its thread is active.
+         * @description The namespace is re-read and checked by the guardrails first: one the platform did not
+         *     create, or one that is part of the platform, answers 409 `guardrail`; a run of the same
+         *     Issue or pull request that is still active answers 409 `in-use`, as does a namespace that
+         *     changed while it was deleted; the project's shared `code-only` namespace answers 409
+         *     `shared-environment` (the sweep deletes it). Audited as an `environment_deleted` flow event.
+         */
+        delete: operations["delete_run_environment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/runs/{run_id}/retry": {
         parameters: {
             query?: never;
@@ -855,6 +887,56 @@ export interface components {
             metadata: Record<string, never>;
             /** Format: date-time */
             created_at: string;
+        };
+        RunEnvironment: {
+            /** Format: uuid */
+            run_id: string;
+            namespace: string;
+            /** @description false before the run prepared it, or after it was deleted */
+            exists: boolean;
+            /** @description the project's code-only namespace, shared by its runs */
+            shared: boolean;
+            /** @enum {string} */
+            environment: "ai_slot" | "ai_staging" | "prod";
+            /** @description the guardrails make it view-only (the platform's own namespace in ai-staging or prod) */
+            view_only: boolean;
+            /** Format: date-time */
+            lease_created_at: string | null;
+            /** Format: date-time */
+            lease_expires_at: string | null;
+            labels: {
+                [key: string]: string;
+            };
+            jobs: components["schemas"]["EnvironmentJob"][];
+            pods: components["schemas"]["EnvironmentPod"][];
+            secrets: components["schemas"]["EnvironmentSecret"][];
+        };
+        EnvironmentJob: {
+            name: string;
+            /** @enum {string} */
+            state: "running" | "succeeded" | "failed";
+            /** @description the agent's exit code, or the infrastructure's reason (OOMKilled, Evicted, ...) */
+            reason: string | null;
+            /** Format: date-time */
+            started_at: string | null;
+        };
+        EnvironmentPod: {
+            name: string;
+            phase: string;
+            reason: string | null;
+            restarts: number;
+        };
+        /** @description A Secret's name and key names; its values are never returned. */
+        EnvironmentSecret: {
+            name: string;
+            keys: string[];
+            /** @description created by the platform */
+            managed: boolean;
+        };
+        EnvironmentDeleted: {
+            /** Format: uuid */
+            run_id: string;
+            namespace: string;
         };
         CancelRequest: {
             reason?: string;
@@ -1671,6 +1753,61 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+        };
+    };
+    get_run_environment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["run_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The environment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEnvironment"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            502: components["responses"]["Problem"];
+        };
+    };
+    delete_run_environment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["run_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (or already gone). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentDeleted"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            502: components["responses"]["Problem"];
         };
     };
     retry_run: {

@@ -689,6 +689,12 @@ pub struct Config {
     /// The production namespace `production-readonly` runs may read (none: they read only their own).
     #[arg(long, env = "CK8S_KUBE_PRODUCTION_NAMESPACE", global = true)]
     pub kube_production_namespace: Option<String>,
+    /// Namespaces of the `ai-staging` environment, comma-separated: there the platform's own objects (`app.kubernetes.io/part-of=codex-k8s`) are view-only and other changes are audited (the guardrails).
+    #[arg(long, env = "CK8S_KUBE_STAGING_NAMESPACES", default_value = "", value_parser = parse_list, global = true)]
+    pub kube_staging_namespaces: NameList,
+    /// Namespaces of the `prod` environment, comma-separated, under the same guardrails as ai-staging; CK8S_KUBE_PRODUCTION_NAMESPACE always counts as prod.
+    #[arg(long, env = "CK8S_KUBE_PROD_NAMESPACES", default_value = "", value_parser = parse_list, global = true)]
+    pub kube_prod_namespaces: NameList,
     /// The worker Deployment the built-in scaler sizes from the engine backlog (in POD_NAMESPACE, else CK8S_KUBE_PLATFORM_NAMESPACE); empty: no built-in scaling (fixed replicas or KEDA, `deploy/keda`).
     #[arg(
         long,
@@ -898,6 +904,17 @@ pub const SERVE_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LO
 pub const WORKER_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8081));
 
 impl Config {
+    /// Which namespaces are `ai-staging` and `prod` for the guardrails (every other one is an
+    /// ai slot).
+    pub fn guardrail_environments(&self) -> workflows::kubernetes::guardrails::Environments {
+        let mut prod = self.kube_prod_namespaces.0.clone();
+        prod.extend(self.kube_production_namespace.iter().cloned());
+        workflows::kubernetes::guardrails::Environments {
+            staging: self.kube_staging_namespaces.0.clone(),
+            prod,
+        }
+    }
+
     /// The HTTP address: `CK8S_HTTP_ADDR`, else the subcommand's own default.
     pub fn http_addr_or(&self, default: SocketAddr) -> SocketAddr {
         self.http_addr.unwrap_or(default)

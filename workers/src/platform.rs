@@ -224,6 +224,7 @@ pub async fn kubernetes_runtime(config: &Config) -> anyhow::Result<KubernetesRun
         default_lease: config.kube_namespace_lease,
         part_of: config.kube_part_of.0,
         production_namespace: config.kube_production_namespace.clone(),
+        environments: config.guardrail_environments(),
         model_key: model_key
             .into_iter()
             .next()
@@ -254,7 +255,10 @@ pub fn executor(config: &Config, kube: Option<kube::Client>) -> anyhow::Result<O
         .as_ref()
         .map(|k| SigningKey::new(k.expose()));
     let timeout = std::time::Duration::from_secs(30);
-    Ok(Some(Executor::new(kube, databases, value_key, timeout)))
+    let envs = config.guardrail_environments();
+    Ok(Some(Executor::new(
+        kube, databases, value_key, envs, timeout,
+    )))
 }
 
 /// Keeps the docs re-index sweep scheduled when docs search is on (every worker does; the

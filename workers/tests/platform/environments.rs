@@ -1,6 +1,7 @@
 //! Runtime environments are cleaned up through the platform, with the Kubernetes runtime against
 //! the fake API server: a recorded `issues.closed` delivery deletes that Issue's run namespaces,
-//! and the `environment_sweep` workflow deletes the expired ones that host no active run.
+//! and the `environment_sweep` workflow deletes the expired ones that host no active run; staff
+//! see a run's namespace (Secrets by key name only) and delete it once no run uses it.
 
 use std::{sync::Arc, time::Duration};
 
@@ -239,5 +240,123 @@ async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_
             .unwrap();
     let failure = failure.unwrap_or_default();
     assert!(failure.contains("OOMKilled"), "{failure}");
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_run_uses_it() {
+    let fake = FakeKube::start().await;
+    let p = TestPlatform::start(Options {
+        runtime: Some(Arc::new(runtime(&fake))),
+        review_max_rounds: 0,
+        ..Options::default()
+    })
+    .await;
+    p.add_user("reader", Some("read"), false).await;
+    p.add_user("rw", Some("read_write"), false).await;
+    let reader = p.token_for("reader@acme.test").await;
+    let rw = p.token_for("rw@acme.test").await;
+    let run = crate::outcome::dev_run(&p, 71).await;
+    let (ns, job, pod) = nth_job(&fake, run, 0).await;
+    let path = format!("/api/v1/staff/runs/{run}/environment");
+
+    // A reader sees the namespace, its lease, the agent's Job and Pod, and Secrets by key name.
+    let (status, view, _) = p.staff_call("GET", &path, Some(&reader), None).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        (&view["namespace"], &view["exists"], &view["shared"]),
+        (&json!(ns), &json!(true), &json!(false))
+    );
+    assert_eq!(
+        (&view["environment"], &view["view_only"]),
+        (&json!("ai_slot"), &json!(false))
+    );
+    assert!(view["lease_expires_at"].is_string(), "{view}");
+    assert_eq!(view["jobs"][0]["name"], job.as_str(), "{view}");
+    assert_eq!(view["jobs"][0]["state"], "running", "{view}");
+    assert_eq!(view["pods"][0]["name"], pod.as_str(), "{view}");
+    let launch = workflows::kubernetes::names::agent_secret(&job);
+    let secret = fake
+        .get("secrets", Some(&ns), &launch)
+        .expect("the launch Secret");
+    let listed = view["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == launch.as_str())
+        .unwrap_or_else(|| panic!("the launch Secret is listed: {view}"));
+    assert_eq!(listed["managed"], true, "{view}");
+    let text = view.to_string();
+    for (key, value) in secret["data"].as_object().expect("the Secret has data") {
+        assert!(
+            listed["keys"].as_array().unwrap().contains(&json!(key)),
+            "{view}"
+        );
+        assert!(
+            !text.contains(value.as_str().unwrap()),
+            "a Secret value was returned"
+        );
+        let plain = String::from_utf8(
+            base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                value.as_str().unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(!text.contains(&plain), "a Secret value was returned");
+    }
+
+    // Deleting needs read_write, and nothing is deleted while the run is active.
+    let (status, body, _) = p.staff_call("DELETE", &path, Some(&reader), None).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body, _) = p.staff_call("DELETE", &path, Some(&rw), None).await;
+    assert_eq!((status, &body["code"]), (409, &json!("in-use")), "{body}");
+    assert!(names(&fake).contains(&ns));
+
+    // The agent fails on its own; once the run ended, the namespace goes, audited.
+    fake.set_status(
+        "pods",
+        Some(&ns),
+        &pod,
+        json!({ "phase": "Failed", "containerStatuses": [{
+            "name": "agent", "ready": false, "restartCount": 0, "image": "x", "imageID": "",
+            "state": { "terminated": { "exitCode": 1, "reason": "Error" } }
+        }]}),
+    );
+    p.finished(run, Duration::from_secs(60)).await;
+    let (status, body, _) = p.staff_call("DELETE", &path, Some(&rw), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "run_id": run, "namespace": ns }));
+    assert!(!names(&fake).contains(&ns));
+    let audited: Value = sqlx::query_scalar(
+        "select detail from flow_events where run_id = $1 and kind = 'environment_deleted'",
+    )
+    .bind(run)
+    .fetch_one(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, json!({ "namespace": ns, "by": "rw" }));
+    let (status, view, _) = p.staff_call("GET", &path, Some(&reader), None).await;
+    assert_eq!((status, &view["exists"]), (200, &json!(false)), "{view}");
+
+    // A namespace of that name the platform did not create is refused by the guardrails.
+    let binding = directory::binding(&p.pool, "acme/shop")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut other = agent_run_row(&binding, "dev", Some("dev"), 72);
+    other.status = "succeeded".into();
+    agent_run::insert(&p.pool, &other).await.unwrap();
+    let foreign = workflows::kubernetes::names::run_namespace("codex-", p.project_id, 72, "dev");
+    fake.insert("namespaces", json!({ "metadata": { "name": foreign } }));
+    let other_path = format!("/api/v1/staff/runs/{}/environment", other.id);
+    let (status, body, _) = p.staff_call("DELETE", &other_path, Some(&rw), None).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (409, &json!("guardrail")),
+        "{body}"
+    );
+    assert!(names(&fake).contains(&foreign));
     p.stop().await;
 }

@@ -169,6 +169,30 @@ async fn approved_secret_syncs_are_performed_by_the_platform_and_repeat_to_the_s
     );
     assert_eq!(m.base.github.actions_secret("acme/shop", "MISSING"), None);
 
+    // `acme-dev` is ai-staging here: a Secret of the platform's own is view-only to an approved
+    // action, so the sync is refused before anything is written on either side.
+    let platform_secret = json!({ "metadata": { "name": "platform-keys", "namespace": "acme-dev",
+            "labels": { "app.kubernetes.io/part-of": "codex-k8s" } },
+        "data": { "OTHER": base64("kept") } });
+    fake.insert("secrets", platform_secret.clone());
+    let overwrite = json!({ "secret_name": "PLATFORM_KEY", "namespace": "acme-dev",
+        "kubernetes_secret": "platform-keys", "mode": "deterministic" });
+    let (_, state, result) = decided(&m, &token, "secret_sync", overwrite).await;
+    assert_eq!(state, "failed", "{result}");
+    let error = result["error"].as_str().unwrap();
+    assert!(
+        error.contains("part of the platform") && error.contains("view-only"),
+        "{error}"
+    );
+    let kept = fake
+        .get("secrets", Some("acme-dev"), "platform-keys")
+        .unwrap();
+    assert_eq!(kept["data"], platform_secret["data"]);
+    assert_eq!(
+        m.base.github.actions_secret("acme/shop", "PLATFORM_KEY"),
+        None
+    );
+
     let stored = stored_text(&m).await;
     let logged = logs.text();
     assert!(

@@ -17,6 +17,7 @@ use workers::api;
 use workflows::{
     approval::{self, ApprovalConfig, SigningKey},
     github::GitHubClient,
+    kubernetes::guardrails::Environments,
     platform::{Platform, PlatformConfig},
     policy::{Policy, PolicyConfig},
     runtime::{AgentCommand, LocalRuntime},
@@ -151,6 +152,11 @@ impl Mcp {
                 Some(kube),
                 Some(databases),
                 Some(SigningKey::new(SYNC_KEY)),
+                // `acme-dev` counts as ai-staging: the platform's own Secrets there are view-only.
+                Environments {
+                    staging: vec!["acme-dev".into()],
+                    prod: Vec::new(),
+                },
                 Duration::from_secs(10),
             ));
         }

@@ -317,6 +317,19 @@ async fn every_operation_answers_every_role_as_the_matrix_says() {
                 None,
                 "401 409 409 409 409 403 404",
             ),
+            // The local runtime keeps no environment: 404 past the role check.
+            row(
+                "GET",
+                format!("/api/v1/staff/runs/{run}/environment"),
+                None,
+                "401 404 404 404 404 404 404",
+            ),
+            row(
+                "DELETE",
+                format!("/api/v1/staff/runs/{run}/environment"),
+                None,
+                "401 404 404 404 404 403 404",
+            ),
             row(
                 "GET",
                 "/api/v1/staff/approvals",

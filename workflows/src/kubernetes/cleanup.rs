@@ -57,18 +57,27 @@ impl KubernetesRuntime {
         name: &str,
         still: &(dyn Fn(&Namespace) -> Result<(), String> + Sync),
     ) -> Result<(), String> {
-        let api: Api<Namespace> = Api::all(self.client().clone());
-        let timeout = self.settings().call_timeout;
-        let current = tokio::time::timeout(timeout, api.get_opt(name))
-            .await
-            .map_err(|_| format!("get namespace {name}: no answer in time"))?
-            .map_err(|e| format!("get namespace {name}: {e}"))?;
-        let Some(current) = current else {
+        let Some(current) = self.read_namespace(name).await? else {
             return Ok(());
         };
         let labels = current.metadata.labels.clone().unwrap_or_default();
         guardrails::may_delete_namespace(name, &labels)?;
         still(&current)?;
+        self.delete_as_read(&current).await
+    }
+
+    /// The namespace `name` as it is now; none when it is gone.
+    pub(super) async fn read_namespace(&self, name: &str) -> Result<Option<Namespace>, String> {
+        let api: Api<Namespace> = Api::all(self.client().clone());
+        let what = format!("get namespace {name}");
+        self.call(&what, api.get_opt(name)).await
+    }
+
+    /// Deletes `current` on the condition that it is still as it was read.
+    pub(super) async fn delete_as_read(&self, current: &Namespace) -> Result<(), String> {
+        let api: Api<Namespace> = Api::all(self.client().clone());
+        let timeout = self.settings().call_timeout;
+        let name = current.metadata.name.as_deref().unwrap_or_default();
         let params = DeleteParams {
             preconditions: Some(Preconditions {
                 resource_version: current.metadata.resource_version.clone(),
@@ -148,7 +157,6 @@ impl KubernetesRuntime {
         project: Uuid,
         issue: u64,
     ) -> Result<Swept, String> {
-        let mut swept = Swept::default();
         let selector =
             format!("{MANAGED_BY}={MANAGER},{MODE}=full-env,{PROJECT}={project},{ISSUE}={issue}");
         let names = self
@@ -157,6 +165,7 @@ impl KubernetesRuntime {
             .into_iter()
             .filter_map(|ns| ns.metadata.name)
             .collect();
+        let mut swept = Swept::default();
         self.delete_all(names, &|_| Ok(()), &mut swept).await;
         Ok(swept)
     }

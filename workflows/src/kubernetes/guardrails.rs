@@ -1,8 +1,10 @@
-//! What the platform may do to an object in the cluster, decided in one place for the runtime,
-//! the MCP control tools and the staff API:
+//! What may be done to an object in the cluster, decided in one place for the runtime, the MCP
+//! control tools' executor and the staff API (the seed's rules):
 //! - objects labelled `app.kubernetes.io/part-of=codex-k8s` are never deleted;
-//! - in `ai-staging` and `prod` everything is view-only;
-//! - in ai slots a destructive action runs as a server-side dry run (`dryRun=All`) and says so;
+//! - in `ai-staging` and `prod` those objects are view-only; other objects there may be changed
+//!   by a permitted person, audited, or by an approved control action;
+//! - in ai slots a destructive action asked for from the console or by an agent runs as a
+//!   server-side dry run (`dryRun=All`) and says so;
 //! - a Secret's values are returned only on an explicit reveal by a permitted role, which the
 //!   caller audits;
 //! - the platform deletes only namespaces it created (`app.kubernetes.io/managed-by=codex-k8s`).
@@ -62,13 +64,15 @@ pub enum Action {
 /// Who asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
-    /// An agent, through an MCP tool.
+    /// An agent, directly (not through an approved request).
     Agent,
-    /// A staff member with read access.
-    Viewer,
+    /// A staff member whose project role allows the action (the console).
+    Staff,
     /// A staff member allowed to reveal secrets (project admin or platform owner).
     SecretAdmin,
-    /// The platform itself (runtime, cleanup, executor).
+    /// The built-in executor, performing a control action an approver approved.
+    Approved,
+    /// The platform's own machinery (runtime, cleanup, scaler).
     Platform,
 }
 
@@ -77,7 +81,7 @@ pub enum Actor {
 pub enum Verdict {
     /// Go ahead.
     Allow,
-    /// Go ahead, and record an audit entry (a secret reveal).
+    /// Go ahead, and record an audit entry (a secret reveal, a change in `ai-staging`/`prod`).
     AllowAudited,
     /// Run it as a server-side dry run only (`dryRun=All`), and tell the caller so.
     DryRun(String),
@@ -109,6 +113,8 @@ pub fn is_managed(labels: &BTreeMap<String, String>) -> bool {
 /// Decides `action` by `actor` on `target`, in the environment of its namespace.
 pub fn decide(envs: &Environments, actor: Actor, action: Action, target: Target<'_>) -> Verdict {
     let env = envs.of(target.namespace);
+    let guarded = matches!(env, Environment::AiStaging | Environment::Prod);
+    let platform_object = is_part_of_platform(target.labels);
     match action {
         Action::Read => Verdict::Allow,
         Action::RevealSecret => match actor {
@@ -117,22 +123,28 @@ pub fn decide(envs: &Environments, actor: Actor, action: Action, target: Target<
                 "secret values are revealed only to a project admin or the platform owner".into(),
             ),
         },
-        Action::Delete if is_part_of_platform(target.labels) => Verdict::Deny(format!(
+        Action::Delete if platform_object => Verdict::Deny(format!(
             "{} is part of the platform ({PART_OF}={PART_OF_VALUE}) and is never deleted",
             target.kind
         )),
-        _ if matches!(env, Environment::AiStaging | Environment::Prod)
-            && actor != Actor::Platform =>
-        {
+        // The scaler sizes the platform's own Deployment; nobody else changes its objects there.
+        Action::Change if guarded && platform_object && actor != Actor::Platform => {
             Verdict::Deny(format!(
-                "namespace {} is {env:?}: view-only",
-                target.namespace
+                "{} in namespace {} is part of the platform in {env:?}: view-only",
+                target.kind, target.namespace
             ))
         }
-        Action::Delete if actor != Actor::Platform => Verdict::DryRun(format!(
-            "deleting a {} in an ai slot runs as a server-side dry run (dryRun=All): nothing was deleted",
-            target.kind
+        _ if guarded && actor == Actor::Agent => Verdict::Deny(format!(
+            "namespace {} is {env:?}: an agent changes it only through an approved request",
+            target.namespace
         )),
+        _ if guarded && matches!(actor, Actor::Staff | Actor::SecretAdmin) => Verdict::AllowAudited,
+        Action::Delete if matches!(actor, Actor::Agent | Actor::Staff | Actor::SecretAdmin) => {
+            Verdict::DryRun(format!(
+                "deleting a {} in an ai slot runs as a server-side dry run (dryRun=All): nothing was deleted",
+                target.kind
+            ))
+        }
         Action::Change | Action::Delete => Verdict::Allow,
     }
 }
@@ -189,26 +201,34 @@ mod tests {
             .collect()
     }
 
+    const ACTORS: [Actor; 5] = [
+        Actor::Agent,
+        Actor::Staff,
+        Actor::SecretAdmin,
+        Actor::Approved,
+        Actor::Platform,
+    ];
+
+    fn on(
+        actor: Actor,
+        action: Action,
+        namespace: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Verdict {
+        let target = Target {
+            kind: "Deployment",
+            namespace,
+            labels,
+        };
+        decide(&envs(), actor, action, target)
+    }
+
     #[test]
     fn platform_objects_are_never_deleted_by_anyone() {
         let own = labels(&[(PART_OF, PART_OF_VALUE)]);
-        for actor in [
-            Actor::Agent,
-            Actor::Viewer,
-            Actor::SecretAdmin,
-            Actor::Platform,
-        ] {
+        for actor in ACTORS {
             for ns in ["codex-k8s", "codex-k8s-staging", "codex-p1-i1-dev"] {
-                let v = decide(
-                    &envs(),
-                    actor,
-                    Action::Delete,
-                    Target {
-                        kind: "Deployment",
-                        namespace: ns,
-                        labels: &own,
-                    },
-                );
+                let v = on(actor, Action::Delete, ns, &own);
                 assert!(
                     matches!(v, Verdict::Deny(ref m) if m.contains("never deleted")),
                     "{actor:?} {ns}: {v:?}"
@@ -218,40 +238,62 @@ mod tests {
     }
 
     #[test]
-    fn staging_and_prod_are_view_only_and_ai_slots_dry_run_destructive_actions() {
-        let none = BTreeMap::new();
+    fn platform_objects_in_staging_and_prod_are_view_only_except_to_the_scaler() {
+        let own = labels(&[(PART_OF, PART_OF_VALUE)]);
         for ns in ["codex-k8s", "codex-k8s-staging"] {
-            let t = Target {
-                kind: "Deployment",
-                namespace: ns,
-                labels: &none,
-            };
-            assert_eq!(
-                decide(&envs(), Actor::Agent, Action::Read, t),
-                Verdict::Allow
-            );
-            for action in [Action::Change, Action::Delete] {
-                assert!(
-                    matches!(decide(&envs(), Actor::Agent, action, t), Verdict::Deny(ref m) if m.contains("view-only"))
-                );
+            for actor in ACTORS {
+                assert_eq!(on(actor, Action::Read, ns, &own), Verdict::Allow);
+                let v = on(actor, Action::Change, ns, &own);
+                if actor == Actor::Platform {
+                    assert_eq!(v, Verdict::Allow, "{ns}");
+                } else {
+                    assert!(
+                        matches!(v, Verdict::Deny(ref m) if m.contains("view-only")),
+                        "{actor:?} {ns}: {v:?}"
+                    );
+                }
             }
         }
-        let slot = Target {
-            kind: "Deployment",
-            namespace: "codex-p1-i1-dev",
-            labels: &none,
-        };
+        // In an ai slot the label only forbids deletion: the platform may be dogfooded there.
         assert_eq!(
-            decide(&envs(), Actor::Agent, Action::Change, slot),
+            on(Actor::Staff, Action::Change, "codex-p1-i1-dev", &own),
             Verdict::Allow
         );
-        assert!(
-            matches!(decide(&envs(), Actor::Agent, Action::Delete, slot), Verdict::DryRun(ref m) if m.contains("dryRun=All"))
-        );
-        assert_eq!(
-            decide(&envs(), Actor::Platform, Action::Delete, slot),
-            Verdict::Allow
-        );
+    }
+
+    #[test]
+    fn other_objects_in_staging_and_prod_change_audited_or_approved_never_by_an_agent_alone() {
+        let none = BTreeMap::new();
+        for ns in ["codex-k8s", "codex-k8s-staging"] {
+            for action in [Action::Change, Action::Delete] {
+                assert!(matches!(
+                    on(Actor::Agent, action, ns, &none),
+                    Verdict::Deny(ref m) if m.contains("approved request")
+                ));
+                for person in [Actor::Staff, Actor::SecretAdmin] {
+                    assert_eq!(on(person, action, ns, &none), Verdict::AllowAudited);
+                }
+                for machine in [Actor::Approved, Actor::Platform] {
+                    assert_eq!(on(machine, action, ns, &none), Verdict::Allow);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn destructive_actions_in_ai_slots_from_people_and_agents_are_dry_runs() {
+        let none = BTreeMap::new();
+        let slot = "codex-p1-i1-dev";
+        for actor in [Actor::Agent, Actor::Staff, Actor::SecretAdmin] {
+            assert_eq!(on(actor, Action::Change, slot, &none), Verdict::Allow);
+            assert!(matches!(
+                on(actor, Action::Delete, slot, &none),
+                Verdict::DryRun(ref m) if m.contains("dryRun=All")
+            ));
+        }
+        for machine in [Actor::Approved, Actor::Platform] {
+            assert_eq!(on(machine, Action::Delete, slot, &none), Verdict::Allow);
+        }
     }
 
     #[test]
@@ -262,7 +304,7 @@ mod tests {
             namespace: "codex-p1-i1-dev",
             labels: &none,
         };
-        for actor in [Actor::Agent, Actor::Viewer, Actor::Platform] {
+        for actor in [Actor::Agent, Actor::Staff, Actor::Approved, Actor::Platform] {
             assert!(
                 matches!(
                     decide(&envs(), actor, Action::RevealSecret, t),

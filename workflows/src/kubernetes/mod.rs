@@ -4,6 +4,7 @@
 
 mod cleanup;
 pub mod guardrails;
+mod inspect;
 pub mod job_status;
 pub mod labels;
 pub mod names;

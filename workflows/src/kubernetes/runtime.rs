@@ -34,7 +34,8 @@ use super::{
 use crate::{
     policy::ExecutionMode,
     runtime::{
-        AgentOutput, AgentRuntime, AgentSpec, AgentState, Launched, RuntimeError, Workspace,
+        AgentOutput, AgentRuntime, AgentSpec, AgentState, EnvironmentDeletion, EnvironmentView,
+        Launched, RunScope, RuntimeError, Workspace,
     },
 };
 
@@ -99,7 +100,7 @@ impl KubernetesRuntime {
     }
 
     /// One API call, bounded by the configured timeout; failures keep the server's status and message.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         what: &str,
         fut: impl Future<Output = kube::Result<T>>,
@@ -611,6 +612,30 @@ impl AgentRuntime for KubernetesRuntime {
             self.delete_thread_namespaces(project, thread)
                 .await
                 .map_err(RuntimeError::Cleanup)
+        })
+    }
+
+    fn environment<'a>(
+        &'a self,
+        run_id: Uuid,
+        role: &'a str,
+        scope: RunScope,
+    ) -> BoxFuture<'a, Result<Option<EnvironmentView>, RuntimeError>> {
+        Box::pin(async move {
+            let view = self.inspect(run_id, role, scope).await;
+            view.map(Some).map_err(RuntimeError::Inspect)
+        })
+    }
+
+    fn delete_environment<'a>(
+        &'a self,
+        role: &'a str,
+        scope: RunScope,
+        in_use: BoxFuture<'a, Result<bool, String>>,
+    ) -> BoxFuture<'a, Result<Option<EnvironmentDeletion>, RuntimeError>> {
+        Box::pin(async move {
+            let deleted = self.delete_run_namespace(role, scope, in_use).await;
+            deleted.map(Some).map_err(RuntimeError::Cleanup)
         })
     }
 }

@@ -73,6 +73,8 @@ pub struct KubeSettings {
     pub part_of: bool,
     /// The production namespace a `production-readonly` run may read.
     pub production_namespace: Option<String>,
+    /// Which namespaces are `ai-staging` and `prod`, for the guardrails.
+    pub environments: super::guardrails::Environments,
     /// The variable the agent reads its model API key from (`CK8S_MODEL_API_KEY_ENV`), and the
     /// key itself, as the worker holds it; it reaches the pod only through a Secret (and never
     /// a `Debug` line).
@@ -120,6 +122,7 @@ impl Default for KubeSettings {
             }],
             part_of: false,
             production_namespace: None,
+            environments: super::guardrails::Environments::default(),
             model_key: None,
             agent_env: Vec::new(),
             log_tail_lines: 200,

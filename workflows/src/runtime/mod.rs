@@ -3,12 +3,14 @@
 //! process on this machine (dev and tests), a Kubernetes runtime does it with a Job.
 
 pub mod agent_env;
+mod environment;
 mod git;
 mod local;
 mod supervisor;
 
 pub use git::{GitError, GitSettings, changed_files, git as run_git};
 
+pub use environment::{EnvironmentDeletion, EnvironmentView, JobView, PodView, SecretView};
 pub use local::{AgentCommand, LocalRuntime};
 
 use std::collections::HashSet;
@@ -37,6 +39,9 @@ pub enum RuntimeError {
     /// Removing leftover environments failed.
     #[error("clean up environments: {0}")]
     Cleanup(String),
+    /// Reading a run's environment failed.
+    #[error("inspect environment: {0}")]
+    Inspect(String),
 }
 
 /// A prepared workspace, as the stage run records it.
@@ -193,6 +198,29 @@ pub trait AgentRuntime: Send + Sync {
     ) -> BoxFuture<'a, Result<Swept, RuntimeError>> {
         let _ = (project, thread);
         Box::pin(async { Ok(Swept::default()) })
+    }
+    /// The environment the run `run_id` of `role` with `scope` has, for inspection; none for a
+    /// runtime whose runs have no environment beyond their workspace (the default).
+    fn environment<'a>(
+        &'a self,
+        run_id: Uuid,
+        role: &'a str,
+        scope: RunScope,
+    ) -> BoxFuture<'a, Result<Option<EnvironmentView>, RuntimeError>> {
+        let _ = (run_id, role, scope);
+        Box::pin(async { Ok(None) })
+    }
+    /// Deletes the environment of a run of `role` with `scope` now, under the guardrails,
+    /// unless `in_use` (asked after the environment was read) says a run still uses it; none
+    /// for a runtime without environments (the default).
+    fn delete_environment<'a>(
+        &'a self,
+        role: &'a str,
+        scope: RunScope,
+        in_use: BoxFuture<'a, Result<bool, String>>,
+    ) -> BoxFuture<'a, Result<Option<EnvironmentDeletion>, RuntimeError>> {
+        let _ = (role, scope, in_use);
+        Box::pin(async { Ok(None) })
     }
 }
 

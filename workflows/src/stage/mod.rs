@@ -6,6 +6,7 @@ pub mod checkout_grant;
 mod child;
 mod cleanup;
 pub mod comment;
+mod environment;
 mod failure;
 mod links;
 pub mod outcome;
@@ -19,6 +20,7 @@ mod verdict;
 mod workflow;
 
 pub use cancel::{CancelError, cancel};
+pub use environment::{EnvironmentError, delete_environment, environment};
 pub use retry::{Retried, RetryError, retry};
 pub use workflow::{
     AGENT_EVENT, AgentEvent, ReleaseInput, ReleaseRuntime, StageInput, StageOutput, StageRun,

@@ -92,7 +92,7 @@ pub(super) fn spec(run: &AgentRun, prompt: String) -> AgentSpec {
 
 /// The run's project, thread, mode and profile as the runtime needs them; none when a stored
 /// value is not one this build knows (the local runtime does not need it).
-fn scope(run: &AgentRun) -> Option<RunScope> {
+pub(super) fn scope(run: &AgentRun) -> Option<RunScope> {
     fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
         serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
     }

@@ -8,6 +8,7 @@ mod audit;
 pub mod auth;
 pub(crate) mod contract;
 mod directory;
+mod environment;
 mod events;
 mod extract;
 pub mod jwt;
@@ -47,6 +48,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(oauth::router())
         .merge(directory::router())
         .merge(runs::router())
+        .merge(environment::router())
         .merge(events::router())
         .merge(owner::router())
         .merge(next_steps::router())

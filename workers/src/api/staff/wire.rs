@@ -1431,6 +1431,253 @@ pub struct EngineState {
     pub parked: ::serde_json::Value,
     pub status: RunStatus,
 }
+///`EnvironmentDeleted`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "namespace",
+///    "run_id"
+///  ],
+///  "properties": {
+///    "namespace": {
+///      "type": "string"
+///    },
+///    "run_id": {
+///      "type": "string",
+///      "format": "uuid"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentDeleted {
+    pub namespace: ::std::string::String,
+    pub run_id: ::uuid::Uuid,
+}
+///`EnvironmentJob`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "name",
+///    "reason",
+///    "started_at",
+///    "state"
+///  ],
+///  "properties": {
+///    "name": {
+///      "type": "string"
+///    },
+///    "reason": {
+///      "description": "the agent's exit code, or the infrastructure's reason (OOMKilled, Evicted, ...)",
+///      "type": [
+///        "string",
+///        "null"
+///      ]
+///    },
+///    "started_at": {
+///      "type": [
+///        "string",
+///        "null"
+///      ],
+///      "format": "date-time"
+///    },
+///    "state": {
+///      "type": "string",
+///      "enum": [
+///        "running",
+///        "succeeded",
+///        "failed"
+///      ]
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentJob {
+    pub name: ::std::string::String,
+    ///the agent's exit code, or the infrastructure's reason (OOMKilled, Evicted, ...)
+    pub reason: ::std::option::Option<::std::string::String>,
+    pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub state: EnvironmentJobState,
+}
+///`EnvironmentJobState`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "enum": [
+///    "running",
+///    "succeeded",
+///    "failed"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum EnvironmentJobState {
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    #[serde(rename = "failed")]
+    Failed,
+}
+impl ::std::fmt::Display for EnvironmentJobState {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Running => f.write_str("running"),
+            Self::Succeeded => f.write_str("succeeded"),
+            Self::Failed => f.write_str("failed"),
+        }
+    }
+}
+impl ::std::str::FromStr for EnvironmentJobState {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "running" => Ok(Self::Running),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for EnvironmentJobState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for EnvironmentJobState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for EnvironmentJobState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`EnvironmentPod`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "name",
+///    "phase",
+///    "reason",
+///    "restarts"
+///  ],
+///  "properties": {
+///    "name": {
+///      "type": "string"
+///    },
+///    "phase": {
+///      "type": "string"
+///    },
+///    "reason": {
+///      "type": [
+///        "string",
+///        "null"
+///      ]
+///    },
+///    "restarts": {
+///      "type": "integer",
+///      "minimum": 0.0
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentPod {
+    pub name: ::std::string::String,
+    pub phase: ::std::string::String,
+    pub reason: ::std::option::Option<::std::string::String>,
+    pub restarts: u64,
+}
+///A Secret's name and key names; its values are never returned.
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "description": "A Secret's name and key names; its values are never returned.",
+///  "type": "object",
+///  "required": [
+///    "keys",
+///    "managed",
+///    "name"
+///  ],
+///  "properties": {
+///    "keys": {
+///      "type": "array",
+///      "items": {
+///        "type": "string"
+///      }
+///    },
+///    "managed": {
+///      "description": "created by the platform",
+///      "type": "boolean"
+///    },
+///    "name": {
+///      "type": "string"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSecret {
+    pub keys: ::std::vec::Vec<::std::string::String>,
+    ///created by the platform
+    pub managed: bool,
+    pub name: ::std::string::String,
+}
 ///`FieldError`
 ///
 /// <details><summary>JSON schema</summary>
@@ -4139,6 +4386,205 @@ pub struct RunDetail {
     pub steps: ::std::vec::Vec<Step>,
     pub token_usage: TokenUsage,
     pub waits: ::std::vec::Vec<Wait>,
+}
+///`RunEnvironment`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "environment",
+///    "exists",
+///    "jobs",
+///    "labels",
+///    "lease_created_at",
+///    "lease_expires_at",
+///    "namespace",
+///    "pods",
+///    "run_id",
+///    "secrets",
+///    "shared",
+///    "view_only"
+///  ],
+///  "properties": {
+///    "environment": {
+///      "type": "string",
+///      "enum": [
+///        "ai_slot",
+///        "ai_staging",
+///        "prod"
+///      ]
+///    },
+///    "exists": {
+///      "description": "false before the run prepared it, or after it was deleted",
+///      "type": "boolean"
+///    },
+///    "jobs": {
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/EnvironmentJob"
+///      }
+///    },
+///    "labels": {
+///      "type": "object",
+///      "additionalProperties": {
+///        "type": "string"
+///      }
+///    },
+///    "lease_created_at": {
+///      "type": [
+///        "string",
+///        "null"
+///      ],
+///      "format": "date-time"
+///    },
+///    "lease_expires_at": {
+///      "type": [
+///        "string",
+///        "null"
+///      ],
+///      "format": "date-time"
+///    },
+///    "namespace": {
+///      "type": "string"
+///    },
+///    "pods": {
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/EnvironmentPod"
+///      }
+///    },
+///    "run_id": {
+///      "type": "string",
+///      "format": "uuid"
+///    },
+///    "secrets": {
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/EnvironmentSecret"
+///      }
+///    },
+///    "shared": {
+///      "description": "the project's code-only namespace, shared by its runs",
+///      "type": "boolean"
+///    },
+///    "view_only": {
+///      "description": "the guardrails make it view-only (the platform's own namespace in ai-staging or prod)",
+///      "type": "boolean"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RunEnvironment {
+    pub environment: RunEnvironmentEnvironment,
+    ///false before the run prepared it, or after it was deleted
+    pub exists: bool,
+    pub jobs: ::std::vec::Vec<EnvironmentJob>,
+    pub labels: ::std::collections::HashMap<
+        ::std::string::String,
+        ::std::string::String,
+    >,
+    pub lease_created_at: ::std::option::Option<
+        ::chrono::DateTime<::chrono::offset::Utc>,
+    >,
+    pub lease_expires_at: ::std::option::Option<
+        ::chrono::DateTime<::chrono::offset::Utc>,
+    >,
+    pub namespace: ::std::string::String,
+    pub pods: ::std::vec::Vec<EnvironmentPod>,
+    pub run_id: ::uuid::Uuid,
+    pub secrets: ::std::vec::Vec<EnvironmentSecret>,
+    ///the project's code-only namespace, shared by its runs
+    pub shared: bool,
+    ///the guardrails make it view-only (the platform's own namespace in ai-staging or prod)
+    pub view_only: bool,
+}
+///`RunEnvironmentEnvironment`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "string",
+///  "enum": [
+///    "ai_slot",
+///    "ai_staging",
+///    "prod"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RunEnvironmentEnvironment {
+    #[serde(rename = "ai_slot")]
+    AiSlot,
+    #[serde(rename = "ai_staging")]
+    AiStaging,
+    #[serde(rename = "prod")]
+    Prod,
+}
+impl ::std::fmt::Display for RunEnvironmentEnvironment {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AiSlot => f.write_str("ai_slot"),
+            Self::AiStaging => f.write_str("ai_staging"),
+            Self::Prod => f.write_str("prod"),
+        }
+    }
+}
+impl ::std::str::FromStr for RunEnvironmentEnvironment {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "ai_slot" => Ok(Self::AiSlot),
+            "ai_staging" => Ok(Self::AiStaging),
+            "prod" => Ok(Self::Prod),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RunEnvironmentEnvironment {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for RunEnvironmentEnvironment {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RunEnvironmentEnvironment {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
 }
 ///`RunEvent`
 ///

@@ -17,7 +17,10 @@ use sqlx::{ConnectOptions, Connection, PgConnection, postgres::PgConnectOptions}
 use super::{ExecuteError, kube_secret::Secrets};
 use crate::{
     approval::control::DatabaseAction,
-    kubernetes::labels::{COMPONENT, MANAGED_BY, MANAGER},
+    kubernetes::{
+        guardrails::Environments,
+        labels::{COMPONENT, MANAGED_BY, MANAGER},
+    },
 };
 
 /// Annotation naming the database a credentials Secret belongs to.
@@ -175,6 +178,7 @@ impl DatabaseAdmin {
     pub(super) async fn run(
         &self,
         kube: &kube::Client,
+        envs: &Environments,
         timeout: Duration,
         r: &DatabaseRequest,
     ) -> Result<Value, ExecuteError> {
@@ -186,7 +190,7 @@ impl DatabaseAdmin {
                 r.environment
             ))
         })?;
-        let secrets = Secrets::new(kube, namespace, timeout);
+        let secrets = Secrets::new(kube, namespace, envs, timeout);
         let secret_ref = format!("{namespace}/{}", n.secret);
         match r.action {
             DatabaseAction::Create => {
@@ -230,7 +234,7 @@ impl DatabaseAdmin {
                 let drop_role = format!("DROP ROLE IF EXISTS {}", ident(&n.role));
                 Self::exec(&mut c, "drop the owner role", &drop_role).await?;
                 let secret_deleted = match secrets.get(&n.secret).await? {
-                    Some(s) if is_ours(&s) => secrets.delete(&n.secret).await?,
+                    Some(s) if is_ours(&s) => secrets.delete(&s).await?,
                     _ => false,
                 };
                 Ok(json!({
@@ -247,7 +251,7 @@ impl DatabaseAdmin {
 
     /// The password of the owner role: the one in the credentials Secret, or a new one written
     /// there first. A Secret of that name the platform did not create is refused, untouched.
-    async fn credentials(&self, secrets: &Secrets, n: &Names) -> Result<String, ExecuteError> {
+    async fn credentials(&self, secrets: &Secrets<'_>, n: &Names) -> Result<String, ExecuteError> {
         for _ in 0..2 {
             if let Some(existing) = secrets.get(&n.secret).await? {
                 if !is_ours(&existing) {
@@ -277,7 +281,7 @@ impl DatabaseAdmin {
         )))
     }
 
-    fn secret(&self, n: &Names, secrets: &Secrets, password: &str) -> Secret {
+    fn secret(&self, n: &Names, secrets: &Secrets<'_>, password: &str) -> Secret {
         let url = format!(
             "postgres://{}:{password}@{}:{}/{}",
             n.role, self.host, self.port, n.database

@@ -1,34 +1,68 @@
-//! The executor's few Secret operations, each bounded by the call timeout. A client error the
-//! request caused (403, 404, 422) is final; anything else may pass and is retried.
+//! The executor's few Secret operations, each bounded by the call timeout and each write checked
+//! against the guardrails first (as an approved action: a Secret of the platform's own is never
+//! deleted, and in `ai-staging`/`prod` never changed). A client error the request caused (403,
+//! 404, 422) is final; anything else may pass and is retried.
 
 use std::{collections::BTreeMap, time::Duration};
 
 use k8s_openapi::{ByteString, api::core::v1::Secret};
 use kube::{
     Api, Client,
-    api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams},
+    api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams, Preconditions},
 };
 
 use super::ExecuteError;
-use crate::kubernetes::describe;
+use crate::kubernetes::{
+    describe,
+    guardrails::{self, Action, Actor, Environments, Target, Verdict},
+};
 
 /// The field manager of the keys `secret_sync` writes: the executor owns exactly those keys.
 const SYNC_MANAGER: &str = "codex-k8s-secret-sync";
 
 /// Secrets of one namespace, through one client, with one timeout per call.
-pub(super) struct Secrets {
+pub(super) struct Secrets<'a> {
     api: Api<Secret>,
     namespace: String,
+    envs: &'a Environments,
     timeout: Duration,
 }
 
-impl Secrets {
-    /// The Secrets of `namespace`.
-    pub(super) fn new(client: &Client, namespace: &str, timeout: Duration) -> Self {
+impl<'a> Secrets<'a> {
+    /// The Secrets of `namespace`, in the environments `envs` describe.
+    pub(super) fn new(
+        client: &Client,
+        namespace: &str,
+        envs: &'a Environments,
+        timeout: Duration,
+    ) -> Self {
         Self {
             api: Api::namespaced(client.clone(), namespace),
             namespace: namespace.to_owned(),
+            envs,
             timeout,
+        }
+    }
+
+    /// Refuses `action` on the Secret `name` with `labels` when the guardrails do.
+    fn guard(
+        &self,
+        action: Action,
+        name: &str,
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> Result<(), ExecuteError> {
+        let none = BTreeMap::new();
+        let target = Target {
+            kind: "Secret",
+            namespace: &self.namespace,
+            labels: labels.unwrap_or(&none),
+        };
+        match guardrails::decide(self.envs, Actor::Approved, action, target) {
+            Verdict::Allow | Verdict::AllowAudited => Ok(()),
+            Verdict::DryRun(why) | Verdict::Deny(why) => Err(ExecuteError::Refused(format!(
+                "Secret {}/{name}: {why}",
+                self.namespace
+            ))),
         }
     }
 
@@ -91,6 +125,9 @@ impl Secrets {
         key: &str,
         value: &[u8],
     ) -> Result<(), ExecuteError> {
+        let existing = self.get(name).await?;
+        let labels = existing.as_ref().and_then(|s| s.metadata.labels.as_ref());
+        self.guard(Action::Change, name, labels)?;
         let secret = Secret {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
@@ -113,16 +150,27 @@ impl Secrets {
     /// Creates `secret`; false when one of its name already exists (nothing is changed then).
     pub(super) async fn create(&self, secret: &Secret) -> Result<bool, ExecuteError> {
         let name = secret.metadata.name.as_deref().unwrap_or_default();
+        self.guard(Action::Change, name, secret.metadata.labels.as_ref())?;
         let what = format!("create Secret {}/{name}", self.namespace);
         let params = PostParams::default();
         let created = self.api.create(&params, secret);
         Ok(self.call(what, created, Some(409)).await?.is_some())
     }
 
-    /// Deletes the Secret `name`; false when it was already gone.
-    pub(super) async fn delete(&self, name: &str) -> Result<bool, ExecuteError> {
+    /// Deletes `secret` as it was read (on the condition that it has not changed since: a
+    /// relabelled Secret is read and judged again on the next attempt); false when it was
+    /// already gone.
+    pub(super) async fn delete(&self, secret: &Secret) -> Result<bool, ExecuteError> {
+        let name = secret.metadata.name.as_deref().unwrap_or_default();
+        self.guard(Action::Delete, name, secret.metadata.labels.as_ref())?;
         let what = format!("delete Secret {}/{name}", self.namespace);
-        let params = DeleteParams::default();
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                resource_version: secret.metadata.resource_version.clone(),
+                uid: secret.metadata.uid.clone(),
+            }),
+            ..DeleteParams::default()
+        };
         let deleted = self.api.delete(name, &params);
         Ok(self.call(what, deleted, Some(404)).await?.is_some())
     }

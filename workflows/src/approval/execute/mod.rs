@@ -20,7 +20,7 @@ use super::{
     config::SigningKey,
     model::{Approval, Kind},
 };
-use crate::platform::Platform;
+use crate::{kubernetes::guardrails::Environments, platform::Platform};
 
 /// Why an action did not apply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +39,7 @@ pub struct Executor {
     kube: Option<kube::Client>,
     databases: Option<DatabaseAdmin>,
     value_key: Option<SigningKey>,
+    environments: Environments,
     timeout: Duration,
 }
 
@@ -48,23 +49,27 @@ impl std::fmt::Debug for Executor {
             .field("kube", &self.kube.is_some())
             .field("databases", &self.databases)
             .field("value_key", &self.value_key)
+            .field("environments", &self.environments)
             .field("timeout", &self.timeout)
             .finish()
     }
 }
 
 impl Executor {
-    /// An executor acting through these parts; `timeout` bounds each call it makes.
+    /// An executor acting through these parts, under the guardrails of `environments`;
+    /// `timeout` bounds each call it makes.
     pub fn new(
         kube: Option<kube::Client>,
         databases: Option<DatabaseAdmin>,
         value_key: Option<SigningKey>,
+        environments: Environments,
         timeout: Duration,
     ) -> Self {
         Self {
             kube,
             databases,
             value_key,
+            environments,
             timeout,
         }
     }
@@ -82,7 +87,12 @@ impl Executor {
                     )
                 })?;
                 admin
-                    .run(self.kube()?, self.timeout, &parse(&a.request)?)
+                    .run(
+                        self.kube()?,
+                        &self.environments,
+                        self.timeout,
+                        &parse(&a.request)?,
+                    )
                     .await
             }
             other => Err(ExecuteError::Refused(format!(

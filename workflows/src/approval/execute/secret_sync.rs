@@ -58,7 +58,12 @@ pub(super) async fn run(
             r.namespace
         )));
     }
-    let secrets = Secrets::new(executor.kube()?, &r.namespace, executor.timeout);
+    let secrets = Secrets::new(
+        executor.kube()?,
+        &r.namespace,
+        &executor.environments,
+        executor.timeout,
+    );
     let value = match r.mode {
         SyncMode::KubernetesToGithub => {
             let raw = secrets

@@ -1,0 +1,75 @@
+//! A run's Kubernetes environment: its namespace with its Jobs, Pods and Secrets (key names
+//! only), and deleting it on request. The guardrails are the runtime's; this maps the domain's
+//! refusals to problems.
+
+use axum::{Json, Router, extract::State, routing::get};
+use uuid::Uuid;
+use workflows::{
+    policy::ProjectRole,
+    stage::{self, EnvironmentError},
+};
+
+use super::{auth::StaffUser, extract::PathOf, runs::run_for, wire};
+use crate::api::{ApiError, AppState};
+
+/// The environment routes.
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/staff/runs/{run_id}/environment",
+        get(get_environment).delete(delete_environment),
+    )
+}
+
+fn problem(e: EnvironmentError) -> ApiError {
+    match e {
+        EnvironmentError::NotFound => ApiError::NotFound("run"),
+        EnvironmentError::NoEnvironment => ApiError::NotFound("environment"),
+        e @ EnvironmentError::Shared(_) => ApiError::Conflict {
+            code: "shared-environment",
+            message: e.to_string(),
+        },
+        EnvironmentError::Refused(_, why) => ApiError::Conflict {
+            code: "guardrail",
+            message: why,
+        },
+        EnvironmentError::InUse(_, why) => ApiError::Conflict {
+            code: "in-use",
+            message: why,
+        },
+        // The API server's status and message, never a secret (the view holds no values).
+        EnvironmentError::Runtime(e) => ApiError::Upstream(e.to_string()),
+        e @ EnvironmentError::Store(_) => ApiError::Internal(e.into()),
+    }
+}
+
+async fn get_environment(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf(run_id): PathOf<Uuid>,
+) -> Result<Json<wire::RunEnvironment>, ApiError> {
+    run_for(state.client.pool(), &user, run_id, ProjectRole::Read).await?;
+    let view = stage::environment(&state.platform, run_id)
+        .await
+        .map_err(problem)?;
+    let mut value = serde_json::to_value(view).map_err(|e| ApiError::Internal(e.into()))?;
+    value["run_id"] = serde_json::json!(run_id);
+    let wire = serde_json::from_value(value).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(wire))
+}
+
+async fn delete_environment(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf(run_id): PathOf<Uuid>,
+) -> Result<Json<wire::EnvironmentDeleted>, ApiError> {
+    run_for(state.client.pool(), &user, run_id, ProjectRole::ReadWrite).await?;
+    let by = user
+        .github_login
+        .clone()
+        .unwrap_or_else(|| user.id.to_string());
+    let namespace = stage::delete_environment(&state.platform, run_id, &by)
+        .await
+        .map_err(problem)?;
+    state.staff.reads.note_write(user.id).await;
+    Ok(Json(wire::EnvironmentDeleted { run_id, namespace }))
+}

@@ -1,0 +1,256 @@
+//! A run's namespace as the staff API shows it, and its deletion on request. Reading shows a
+//! Secret's key names only; deleting goes through the cleanup's checked deletion (the namespace
+//! re-read, the guardrails re-checked, a precondition on what was read).
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use k8s_openapi::api::{
+    batch::v1::Job,
+    core::v1::{Namespace, Pod, Secret},
+};
+use kube::{
+    Api, Resource,
+    api::{ListParams, ObjectList},
+};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::{
+    KubernetesRuntime,
+    guardrails::{self, Action, Actor, Environment, Target, Verdict},
+    job_status::{self, JobVerdict},
+    labels::{LEASE_CREATED, LEASE_EXPIRES, RUN_ID},
+    objects::NamespaceFor,
+};
+use crate::{
+    policy::ExecutionMode,
+    runtime::{EnvironmentDeletion, EnvironmentView, JobView, PodView, RunScope, SecretView},
+};
+
+fn who(run_id: Uuid, role: &str, scope: RunScope) -> NamespaceFor {
+    NamespaceFor {
+        run_id,
+        project: scope.project_id,
+        issue: scope.thread,
+        role: role.to_owned(),
+        mode: scope.mode,
+        profile: scope.profile,
+    }
+}
+
+fn annotation_time(ns: &Namespace, key: &str) -> Option<DateTime<Utc>> {
+    let v = ns.metadata.annotations.as_ref()?.get(key)?;
+    DateTime::parse_from_rfc3339(v)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn environment_name(env: Environment) -> &'static str {
+    match env {
+        Environment::AiSlot => "ai_slot",
+        Environment::AiStaging => "ai_staging",
+        Environment::Prod => "prod",
+    }
+}
+
+fn job_view(job: &Job, pods: &[Pod]) -> JobView {
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let own: Vec<Pod> = pods
+        .iter()
+        .filter(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("job-name"))
+                .is_some_and(|j| *j == name)
+        })
+        .cloned()
+        .collect();
+    let (state, reason) = match job_status::classify(job, &own) {
+        JobVerdict::Running => ("running", None),
+        JobVerdict::Succeeded => ("succeeded", None),
+        JobVerdict::AgentFailed { code } => ("failed", Some(format!("the agent exited {code}"))),
+        JobVerdict::Infrastructure { reason } => ("failed", Some(reason)),
+    };
+    JobView {
+        name,
+        state: state.to_owned(),
+        reason,
+        started_at: job
+            .status
+            .as_ref()
+            .and_then(|s| s.start_time.as_ref())
+            .and_then(|t| {
+                let nanos = u32::try_from(t.0.subsec_nanosecond()).unwrap_or(0);
+                DateTime::from_timestamp(t.0.as_second(), nanos)
+            }),
+    }
+}
+
+fn pod_view(pod: &Pod) -> PodView {
+    let status = pod.status.clone().unwrap_or_default();
+    let containers = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    let mut restarts = 0;
+    let mut container_reason = None;
+    for c in containers {
+        restarts += i64::from(c.restart_count);
+        let state = c.state.as_ref();
+        let reason = state
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone())
+            .or_else(|| {
+                state
+                    .and_then(|s| s.terminated.as_ref())
+                    .and_then(|t| t.reason.clone())
+            });
+        container_reason = container_reason.or(reason);
+    }
+    PodView {
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        phase: status.phase.unwrap_or_else(|| "Unknown".into()),
+        reason: status.reason.or(container_reason),
+        restarts,
+    }
+}
+
+fn secret_view(secret: &Secret) -> SecretView {
+    let mut keys: Vec<String> = secret
+        .data
+        .iter()
+        .flat_map(|d| d.keys())
+        .chain(secret.string_data.iter().flat_map(|d| d.keys()))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    SecretView {
+        name: secret.metadata.name.clone().unwrap_or_default(),
+        keys,
+        managed: secret
+            .metadata
+            .labels
+            .as_ref()
+            .is_some_and(guardrails::is_managed),
+    }
+}
+
+fn oldest_first<K: Resource + Clone>(mut list: ObjectList<K>) -> Vec<K> {
+    list.items
+        .sort_by_key(|o| o.meta().creation_timestamp.as_ref().map(|t| t.0));
+    list.items
+}
+
+impl KubernetesRuntime {
+    async fn list_in<K>(&self, ns: &str, selector: &str) -> Result<Vec<K>, String>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(self.client().clone(), ns);
+        let what = format!("list {}", K::plural(&K::DynamicType::default()));
+        let listed = self
+            .call(&what, api.list(&ListParams::default().labels(selector)))
+            .await?;
+        Ok(oldest_first(listed))
+    }
+
+    /// The namespace of the run `run_id` of `role` with `scope`, with its Jobs, Pods and
+    /// Secrets (only the run's own in the project's shared `code-only` namespace).
+    pub async fn inspect(
+        &self,
+        run_id: Uuid,
+        role: &str,
+        scope: RunScope,
+    ) -> Result<EnvironmentView, String> {
+        let name = self.namespace_of(&who(run_id, role, scope));
+        let shared = scope.mode == ExecutionMode::CodeOnly;
+        let found = self.read_namespace(&name).await?;
+        let labels = found
+            .as_ref()
+            .and_then(|ns| ns.metadata.labels.clone())
+            .unwrap_or_default();
+        let envs = &self.settings().environments;
+        let target = Target {
+            kind: "Namespace",
+            namespace: &name,
+            labels: &labels,
+        };
+        let view_only = matches!(
+            guardrails::decide(envs, Actor::Staff, Action::Change, target),
+            Verdict::Deny(_)
+        );
+        let mut view = EnvironmentView {
+            environment: environment_name(envs.of(&name)).to_owned(),
+            exists: found.is_some(),
+            shared,
+            view_only,
+            lease_created_at: found
+                .as_ref()
+                .and_then(|n| annotation_time(n, LEASE_CREATED)),
+            lease_expires_at: found
+                .as_ref()
+                .and_then(|n| annotation_time(n, LEASE_EXPIRES)),
+            labels,
+            namespace: name,
+            jobs: Vec::new(),
+            pods: Vec::new(),
+            secrets: Vec::new(),
+        };
+        if !view.exists {
+            return Ok(view);
+        }
+        let selector = if shared {
+            format!("{RUN_ID}={run_id}")
+        } else {
+            String::new()
+        };
+        let ns = view.namespace.clone();
+        let pods: Vec<Pod> = self.list_in(&ns, &selector).await?;
+        let jobs: Vec<Job> = self.list_in(&ns, &selector).await?;
+        let secrets: Vec<Secret> = self.list_in(&ns, &selector).await?;
+        view.jobs = jobs.iter().map(|j| job_view(j, &pods)).collect();
+        view.pods = pods.iter().map(pod_view).collect();
+        view.secrets = secrets.iter().map(secret_view).collect();
+        Ok(view)
+    }
+
+    /// Deletes the `full-env` namespace of a run of `role` with `scope` now, unless `in_use`
+    /// (asked after the namespace was read) says a run of its thread is active; a run that
+    /// starts in between changes the namespace, which then refuses the deletion. The project's
+    /// shared `code-only` namespace is left to the sweep.
+    pub async fn delete_run_namespace(
+        &self,
+        role: &str,
+        scope: RunScope,
+        in_use: BoxFuture<'_, Result<bool, String>>,
+    ) -> Result<EnvironmentDeletion, String> {
+        let name = self.namespace_of(&who(Uuid::nil(), role, scope));
+        if scope.mode == ExecutionMode::CodeOnly {
+            return Ok(EnvironmentDeletion::Shared(name));
+        }
+        let in_use_by = |why: String| Ok(EnvironmentDeletion::InUse(name.clone(), why));
+        let Some(current) = self.read_namespace(&name).await? else {
+            return Ok(EnvironmentDeletion::Deleted(name));
+        };
+        let labels = current.metadata.labels.clone().unwrap_or_default();
+        if let Err(why) = guardrails::may_delete_namespace(&name, &labels) {
+            return Ok(EnvironmentDeletion::Refused(name, why));
+        }
+        if in_use.await? {
+            return in_use_by(format!(
+                "a run of its thread is active: namespace {name} is in use"
+            ));
+        }
+        match self.delete_as_read(&current).await {
+            Ok(()) => Ok(EnvironmentDeletion::Deleted(name)),
+            Err(why) => in_use_by(why),
+        }
+    }
+}
