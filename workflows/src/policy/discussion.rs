@@ -1,4 +1,7 @@
-//! Discussion mode: comment-only runs on an Issue labelled `mode:discussion`.
+//! Discussion mode: comment-only runs on an Issue labelled `mode:discussion`. Every human comment
+//! starts a run: while another discussion run of the Issue is going, it queues behind it (one run
+//! per Issue at a time) and, when it starts, ends at once if a later-started run already read its
+//! comment (ADR 0028). So no comment is left unanswered.
 
 use super::config::Policy;
 use super::decision::{Decision, RunKind, RunPlan, TriggerSource};
@@ -34,7 +37,8 @@ pub(crate) fn comment(
     start(policy, issue, labels, TriggerSource::IssueComment, facts)
 }
 
-/// Starts a discussion unless one is live or the Issue's `run:*` labels clash.
+/// Starts a discussion unless the Issue's `run:*` labels clash, or the label was added again
+/// while one is live (a comment queues behind the live one instead).
 pub(crate) fn start(
     policy: &Policy,
     issue: IssueNumber,
@@ -53,7 +57,7 @@ pub(crate) fn start(
             };
         }
     };
-    if facts.discussion_active {
+    if facts.discussion_active && source == TriggerSource::IssueLabel {
         return ignore(ReasonCode::DiscussionRunActive);
     }
     plan::decide(plan_run(policy, issue, trigger, labels, source, facts))
@@ -163,10 +167,11 @@ mod tests {
             &facts.clone().unbound(),
             "ignore repository_not_bound",
         );
+        // A comment while a discussion is going starts one more, queued behind it.
         check(
             &issue_comment(&["mode:discussion"], false),
             &facts.clone().discussing(),
-            "ignore discussion_run_active",
+            &format!("start discussion {TALK}"),
         );
         check(
             &issue_comment(&["mode:discussion", "run:dev", "run:qa"], false),

@@ -24,7 +24,7 @@ pub enum ReasonCode {
     IssueCommentOnPullRequest,
     /// A comment on an Issue without the discussion label.
     IssueCommentWithoutDiscussionMode,
-    /// A discussion run is already pending or running; it picks the comment up itself.
+    /// `mode:discussion` was added again while a discussion run is pending or running.
     DiscussionRunActive,
     /// A push to a branch other than the default branch.
     PushNotDefaultBranch,

@@ -23,7 +23,7 @@ use crate::{
     runtime::{AgentOutput, AgentSpec, AgentState, Checkout, RunScope, Workspace},
     store::{
         agent_run::{self, AgentRun},
-        link,
+        flow_event, link,
         run_token::{self, RunToken},
     },
 };
@@ -158,9 +158,11 @@ impl Workflow for StageRun {
     /// 2: the repository is read and checked out, the pickup reaction is marked, the pushed branch
     /// gets its pull request and links, and a finished run hands its result to the reviewer gate
     /// (`review_head`, `start_review`, `record_verdict`, `start_revise`) before the Owner's
-    /// review. A run started by version 1 that replays a changed place parks (`nondeterministic`)
+    /// review. 3: a discussion run first looks whether a later-started discussion of its Issue
+    /// already answered the comment it was queued for (`discussion_answered`, ADR 0028). A run
+    /// started by an earlier version that replays a changed place parks (`nondeterministic`)
     /// rather than failing; retry or cancel it (runbook).
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
     type Input = StageInput;
     type Output = StageOutput;
 
@@ -178,6 +180,25 @@ impl Workflow for StageRun {
                 Ok(run)
             })
             .await?;
+        if run.kind == "discussion"
+            && let Some(by) = already_answered(&ctx, p, run_id).await?
+        {
+            // Its "queued" status comment says why no agent came.
+            let outcome = Outcome {
+                status: "succeeded".into(),
+                detail: Some(format!(
+                    "discussion run {by} started after this comment and answered it"
+                )),
+                hint: None,
+            };
+            let phase = Phase::Finished;
+            publish(&ctx, p, &run, "comment_answered", phase, Some(outcome), &[]).await?;
+            return Ok(StageOutput {
+                final_message: None,
+                changed_files: Vec::new(),
+                pull_request: None,
+            });
+        }
         let waits = p.config.github_rate_limit_waits;
         let repo = run.repository.as_str();
         let thread = run.thread_number as u64;
@@ -343,6 +364,42 @@ impl Workflow for StageRun {
     }
 }
 
+/// The later-started discussion that already read and answered the comment discussion run
+/// `run_id` was queued for (behind its Issue's discussion), if any; then `run_id` ends succeeded,
+/// audited, with no agent of its own.
+async fn already_answered(
+    ctx: &WorkflowContext,
+    p: &Platform,
+    run_id: Uuid,
+) -> Result<Option<Uuid>, WorkflowError> {
+    let answered_by: Option<Uuid> = ctx
+        .step("discussion_answered", |_| async move {
+            let Some(by) = agent_run::discussion_answered_by(&p.pool, run_id)
+                .await
+                .map_err(retryable)?
+            else {
+                return Ok(None);
+            };
+            let mut tx = p.pool.begin().await.map_err(retryable)?;
+            let detail = json!({ "answered_by": by });
+            flow_event::insert(
+                &mut *tx,
+                Some(run_id),
+                "discussion_already_answered",
+                &detail,
+            )
+            .await
+            .map_err(retryable)?;
+            agent_run::set_ended(&mut *tx, run_id, "succeeded", None)
+                .await
+                .map_err(retryable)?;
+            tx.commit().await.map_err(retryable)?;
+            Ok(Some(by))
+        })
+        .await?;
+    Ok(answered_by)
+}
+
 /// Launches the agent (attempt 0) or relaunches it (later attempts), as one checkpointed step:
 /// a fresh run token, the platform URL, and a monitor that signals the agent's exit.
 async fn launch(
@@ -376,6 +433,8 @@ async fn launch(
         if attempt > 0 {
             agent.env.push(("CK8S_RESUME_PROMPT".into(), resume.into()));
         }
+        // Before the agent can read its thread: a comment routed before this moment is seen.
+        agent_run::set_agent_started(&p.pool, run_id).await.map_err(retryable)?;
         let launched = p.runtime.launch(ws, &agent).await.map_err(retryable)?;
         if let Some(exited) = launched.exited {
             let client = p.client().clone();

@@ -236,6 +236,30 @@ pub async fn discussion_active(
     .map_err(db("agent_run::discussion_active"))
 }
 
+/// Marks the run's agent as launched, the first time only.
+pub async fn set_agent_started(e: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query(include_str!(
+        "../../queries/agent_runs/set_agent_started.sql"
+    ))
+    .bind(id)
+    .execute(e)
+    .await
+    .map_err(db("agent_run::set_agent_started"))?;
+    Ok(())
+}
+
+/// The succeeded discussion run of the same Issue whose agent started after discussion run
+/// `id` was created, if any: it read the comment `id` was created for.
+pub async fn discussion_answered_by(e: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
+    sqlx::query_scalar(include_str!(
+        "../../queries/agent_runs/discussion_answered_by.sql"
+    ))
+    .bind(id)
+    .fetch_optional(e)
+    .await
+    .map_err(db("agent_run::discussion_answered_by"))
+}
+
 /// (project, thread) of every active run, as runtime environments are labelled.
 pub async fn active_threads(e: impl PgExecutor<'_>) -> Result<Vec<(Uuid, i64)>> {
     sqlx::query_as(include_str!("../../queries/agent_runs/active_threads.sql"))
