@@ -8,9 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workflows::{
-    delivery::{parse_event, read_payload},
-    policy::{Access, Facts, PlatformRole, Policy, PolicyConfig, ProjectRole, route},
+use policy::{
+    Access, Facts, PlatformRole, Policy, PolicyConfig, ProjectRole, parse_event, read_payload, route,
 };
 
 /// Whether any string or key in `value` holds U+0000 (looking at the text would be wrong: an

@@ -14,7 +14,8 @@ pub mod github_step;
 pub mod kubernetes;
 pub mod metrics;
 pub mod platform;
-pub mod policy;
+/// The label and trigger policy (its own crate: pure, fuzzed alone).
+pub use policy;
 pub mod prompt;
 pub mod provider;
 pub mod retention;

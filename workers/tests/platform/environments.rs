@@ -184,15 +184,29 @@ async fn nth_job(fake: &FakeKube, run: Uuid, n: usize) -> (String, String, Strin
     panic!("no Job #{n} of run {run}: {:?}", jobs_of(fake, run));
 }
 
-#[tokio::test]
-async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_the_cause() {
-    let fake = FakeKube::start().await;
-    let p = TestPlatform::start(Options {
-        runtime: Some(Arc::new(runtime(&fake))),
+/// A platform whose agents run through the Kubernetes runtime against `fake`, with no pre-review.
+async fn kube_platform(fake: &FakeKube) -> TestPlatform {
+    TestPlatform::start(Options {
+        runtime: Some(Arc::new(runtime(fake))),
         review_max_rounds: 0,
         ..Options::default()
     })
-    .await;
+    .await
+}
+
+/// Ends the agent container of `pod` with `code` and the kubelet's `reason`.
+fn terminate(fake: &FakeKube, ns: &str, pod: &str, code: i32, reason: &str) {
+    let status = json!({ "phase": "Failed", "containerStatuses": [{
+        "name": "agent", "ready": false, "restartCount": 0, "image": "x", "imageID": "",
+        "state": { "terminated": { "exitCode": code, "reason": reason } }
+    }]});
+    fake.set_status("pods", Some(ns), pod, status);
+}
+
+#[tokio::test]
+async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_the_cause() {
+    let fake = FakeKube::start().await;
+    let p = kube_platform(&fake).await;
     let run = crate::outcome::dev_run(&p, 61).await;
     // Each launch is killed by the kernel's OOM killer: the infrastructure's failure, not the
     // agent's; the stage relaunches a new Job (attempt 1, 2), then gives up.
@@ -200,15 +214,7 @@ async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_
         let (ns, job, pod) = nth_job(&fake, run, attempt).await;
         assert!(job.ends_with(&format!("-{attempt}")), "{job}");
         fake.set_pod_log(&ns, &pod, &format!("attempt {attempt}: allocating\n"));
-        fake.set_status(
-            "pods",
-            Some(&ns),
-            &pod,
-            json!({ "phase": "Failed", "containerStatuses": [{
-                "name": "agent", "ready": false, "restartCount": 0, "image": "x", "imageID": "",
-                "state": { "terminated": { "exitCode": 137, "reason": "OOMKilled" } }
-            }]}),
-        );
+        terminate(&fake, &ns, &pod, 137, "OOMKilled");
     }
     let detail = p.finished(run, Duration::from_secs(60)).await;
     let created = fake
@@ -246,12 +252,7 @@ async fn an_agent_the_cluster_kills_is_relaunched_twice_then_the_run_fails_with_
 #[tokio::test]
 async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_run_uses_it() {
     let fake = FakeKube::start().await;
-    let p = TestPlatform::start(Options {
-        runtime: Some(Arc::new(runtime(&fake))),
-        review_max_rounds: 0,
-        ..Options::default()
-    })
-    .await;
+    let p = kube_platform(&fake).await;
     p.add_user("reader", Some("read"), false).await;
     p.add_user("rw", Some("read_write"), false).await;
     let reader = p.token_for("reader@acme.test").await;
@@ -315,15 +316,7 @@ async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_
     assert!(names(&fake).contains(&ns));
 
     // The agent fails on its own; once the run ended, the namespace goes, audited.
-    fake.set_status(
-        "pods",
-        Some(&ns),
-        &pod,
-        json!({ "phase": "Failed", "containerStatuses": [{
-            "name": "agent", "ready": false, "restartCount": 0, "image": "x", "imageID": "",
-            "state": { "terminated": { "exitCode": 1, "reason": "Error" } }
-        }]}),
-    );
+    terminate(&fake, &ns, &pod, 1, "Error");
     p.finished(run, Duration::from_secs(60)).await;
     let (status, body, _) = p.staff_call("DELETE", &path, Some(&rw), None).await;
     assert_eq!(status, 200, "{body}");

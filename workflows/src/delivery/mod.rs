@@ -5,8 +5,6 @@ mod accept;
 mod apply;
 mod comment;
 mod facts;
-mod parse;
-mod payload;
 mod replay;
 mod route;
 
@@ -20,6 +18,5 @@ pub const SUBSCRIBED_EVENTS: [&str; 5] = [
     "pull_request_review",
     "push",
 ];
-pub use parse::{ParseError, parse_event};
-pub use payload::{Payload, PayloadError, read_payload};
+pub use policy::{ParseError, Payload, PayloadError, parse_event, read_payload};
 pub use route::RouteDelivery;

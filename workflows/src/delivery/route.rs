@@ -10,12 +10,11 @@ use uuid::Uuid;
 use super::{
     apply,
     facts::{self, BoundRepo, Looked},
-    parse::parse_event,
 };
 use crate::{
     github_step,
     platform::Platform,
-    policy::{Decision, Event, EventKind, Login, NeedLabel, route},
+    policy::{Decision, Event, EventKind, Login, NeedLabel, parse_event, route},
     store::{directory, flow_event, webhook_delivery},
 };
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::policy::{
+use crate::{
     Event, EventKind, IssueNumber, LabelName, LabelSet, Login, PullRequestNumber, RepoFullName,
     ReviewState, Sender, SenderKind,
 };

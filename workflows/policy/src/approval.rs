@@ -62,8 +62,8 @@ fn starts_run(kind: Option<&LabelKind>, thread: Thread) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::event::{IssueNumber, PullRequestNumber};
-    use crate::policy::fixture::{policy, set, summary};
+    use crate::event::{IssueNumber, PullRequestNumber};
+    use crate::fixture::{policy, set, summary};
 
     fn check(thread: Thread, add: &[&str], remove: &[&str], expected: &str) {
         let request = AgentLabelRequest {

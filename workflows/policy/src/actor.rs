@@ -84,8 +84,8 @@ pub(crate) fn check_sender(event: &Event, bot: &Login) -> Result<(), ReasonCode>
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::fixture::{check, issue_labeled, pr_review};
-    use crate::policy::{Access, Facts, PlatformRole, ProjectRole};
+    use crate::fixture::{check, issue_labeled, pr_review};
+    use crate::{Access, Facts, PlatformRole, ProjectRole};
 
     fn user(platform: Option<PlatformRole>, project: Option<ProjectRole>) -> Access {
         Access::User { platform, project }

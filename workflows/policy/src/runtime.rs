@@ -69,15 +69,18 @@ pub enum Placement {
 
 /// The environment part of a run plan, as one placement resolves it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Placed {
-    pub(crate) target_env: TargetEnv,
-    pub(crate) access_profile: AccessProfile,
-    pub(crate) build: BuildRef,
+pub struct Placed {
+    /// The environment the run targets.
+    pub target_env: TargetEnv,
+    /// What its agent may do in the cluster.
+    pub access_profile: AccessProfile,
+    /// What it is built from.
+    pub build: BuildRef,
 }
 
 impl Placement {
     /// Resolves the placement given whether a candidate lineage exists; `None` when a required one is missing.
-    pub(crate) fn place(self, candidate_exists: bool) -> Option<Placed> {
+    pub fn place(self, candidate_exists: bool) -> Option<Placed> {
         let (target_env, access_profile, build) = match self {
             Self::Fresh => (
                 TargetEnv::Candidate,

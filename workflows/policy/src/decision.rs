@@ -220,8 +220,8 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::fixture::{issue_labeled, policy};
-    use crate::policy::{Facts, route};
+    use crate::fixture::{issue_labeled, policy};
+    use crate::{Facts, route};
 
     fn json(decision: &Decision) -> String {
         let text = serde_json::to_string(decision).expect("serialise");

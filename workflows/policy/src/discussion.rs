@@ -108,8 +108,8 @@ fn plan_run(
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::Facts;
-    use crate::policy::fixture::{check, issue_comment, issue_labeled};
+    use crate::Facts;
+    use crate::fixture::{check, issue_comment, issue_labeled};
 
     const DEV: &str = "start dev role=dev mode=full_env env=candidate access=candidate build=default_branch label=run:dev";
     const TALK: &str = "role=dev mode=code_only env=candidate access=candidate build=default_branch label=mode:discussion";

@@ -3,6 +3,8 @@
 //! Pure and table-driven: no I/O, no clock. The caller parses the event into [`Event`],
 //! looks up [`Facts`], and acts on the [`Decision`] that [`route`] returns.
 //! Next steps and their label transitions are pure functions too ([`next_steps`], [`preview`], [`execute`]).
+//! Reading a webhook body ([`read_payload`]) and its event ([`parse_event`]) is here too: the
+//! fuzz target exercises this crate alone, so it builds without the platform's I/O stack.
 
 mod actor;
 mod approval;
@@ -19,6 +21,8 @@ mod label;
 mod launch;
 mod model;
 mod next_step;
+mod parse;
+mod payload;
 mod plan;
 mod profile;
 mod reason;
@@ -46,11 +50,15 @@ pub use label::{LabelName, LabelSet};
 pub use launch::LaunchProfile;
 pub use model::{ModelName, ReasoningEffort};
 pub use next_step::{Finished, NextStep, StepIntent, next_steps};
+pub use parse::{ParseError, parse_event};
+pub use payload::{Payload, PayloadError, read_payload};
 pub use profile::{Profile, ProfileSource, Selection};
 pub use reason::ReasonCode;
 pub use review::ResolverSource;
 pub use route::route;
-pub use runtime::{AccessProfile, BuildRef, ExecutionMode, ModePolicy, Placement, TargetEnv};
+pub use runtime::{
+    AccessProfile, BuildRef, ExecutionMode, ModePolicy, Placed, Placement, TargetEnv,
+};
 pub use stage::{Role, Stage, StageSpec};
 pub use transition::{Action, LabelDiff, Preview, execute, preview};
 pub use trigger::Trigger;

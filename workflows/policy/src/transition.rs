@@ -131,8 +131,8 @@ pub fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::actor::{PlatformRole, ProjectRole};
-    use crate::policy::fixture::{policy, set};
+    use crate::actor::{PlatformRole, ProjectRole};
+    use crate::fixture::{policy, set};
 
     const ISSUE: IssueNumber = IssueNumber(7);
 

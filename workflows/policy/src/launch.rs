@@ -56,7 +56,7 @@ impl LaunchProfile {
 mod tests {
     use super::LaunchProfile::{Feature, NewService, QuickFix};
     use super::*;
-    use crate::policy::fixture::name;
+    use crate::fixture::name;
 
     #[test]
     fn profiles_contain_the_documented_stages() {

@@ -187,8 +187,8 @@ fn pick<T: PartialEq + Clone>(
 #[cfg(test)]
 mod tests {
     use super::ReasoningEffort::{ExtraHigh, Low};
-    use crate::policy::fixture::{check, issue_labeled, pr_labeled, pr_review, run};
-    use crate::policy::{Facts, Stage};
+    use crate::fixture::{check, issue_labeled, pr_labeled, pr_review, run};
+    use crate::{Facts, Stage};
 
     const DEV: &str =
         "start dev role=dev mode=full_env env=candidate access=candidate build=default_branch";

@@ -150,8 +150,8 @@ pub(crate) fn choose(
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::fixture::{check, check_with, issue_labeled, pr_labeled, rows};
-    use crate::policy::{Facts, Policy, PolicyConfig};
+    use crate::fixture::{check, check_with, issue_labeled, pr_labeled, rows};
+    use crate::{Facts, Policy, PolicyConfig};
 
     /// Trigger label | trigger kind, role, mode, target env, access profile, build ref.
     const TRIGGERS: &str = "

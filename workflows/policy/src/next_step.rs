@@ -175,7 +175,7 @@ fn follow_ups(stage: Stage) -> &'static [(StepIntent, Trigger)] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::fixture::{ISSUE, PR, name, policy, rows, set};
+    use crate::fixture::{ISSUE, PR, name, policy, rows, set};
     use LaunchProfile::QuickFix;
 
     fn show(steps: &[NextStep]) -> String {

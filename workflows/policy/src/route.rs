@@ -241,8 +241,8 @@ fn cleanup(reason: ReasonCode, target: CleanupTarget) -> Decision {
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::fixture::*;
-    use crate::policy::{EventKind, Facts};
+    use crate::fixture::*;
+    use crate::{EventKind, Facts};
 
     const DEV: &str = "start dev role=dev mode=full_env env=candidate access=candidate build=default_branch label=run:dev";
     const TALK: &str = "role=dev mode=code_only env=candidate access=candidate build=default_branch label=mode:discussion";

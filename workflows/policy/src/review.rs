@@ -187,12 +187,12 @@ pub(crate) fn plan_revise(policy: &Policy, request: &ReviewRevise<'_>, facts: &F
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::fixture::{check, pr_review, run};
-    use crate::policy::{Facts, Stage};
+    use crate::fixture::{check, pr_review, run};
+    use crate::{Facts, Stage};
 
     const DEV_REVISE: &str = "start dev_revise role=dev mode=full_env env=candidate access=candidate build=pr_head:abc123 label=run:dev:revise";
 
-    fn changes(labels: &[&str]) -> crate::policy::Event {
+    fn changes(labels: &[&str]) -> crate::Event {
         pr_review("CHANGES_REQUESTED", labels)
     }
 
