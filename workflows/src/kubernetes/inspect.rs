@@ -89,30 +89,25 @@ fn job_view(job: &Job, pods: &[Pod]) -> JobView {
 
 fn pod_view(pod: &Pod) -> PodView {
     let status = pod.status.clone().unwrap_or_default();
-    let containers = status
+    let containers: Vec<_> = status
         .init_container_statuses
         .iter()
         .flatten()
-        .chain(status.container_statuses.iter().flatten());
-    let mut restarts = 0;
-    let mut container_reason = None;
-    for c in containers {
-        restarts += i64::from(c.restart_count);
-        let state = c.state.as_ref();
-        let reason = state
-            .and_then(|s| s.waiting.as_ref())
-            .and_then(|w| w.reason.clone())
-            .or_else(|| {
-                state
-                    .and_then(|s| s.terminated.as_ref())
-                    .and_then(|t| t.reason.clone())
-            });
-        container_reason = container_reason.or(reason);
-    }
+        .chain(status.container_statuses.iter().flatten())
+        .collect();
+    let restarts = containers.iter().map(|c| i64::from(c.restart_count)).sum();
+    // What keeps a container from running first; then why one ended, if not by completing.
+    let waiting = containers
+        .iter()
+        .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    let ended = containers.iter().find_map(|c| {
+        let reason = c.state.as_ref()?.terminated.as_ref()?.reason.clone()?;
+        (reason != "Completed").then_some(reason)
+    });
     PodView {
         name: pod.metadata.name.clone().unwrap_or_default(),
         phase: status.phase.unwrap_or_else(|| "Unknown".into()),
-        reason: status.reason.or(container_reason),
+        reason: status.reason.or(waiting).or(ended),
         restarts,
     }
 }
@@ -252,5 +247,77 @@ impl KubernetesRuntime {
             Ok(()) => Ok(EnvironmentDeletion::Deleted(name)),
             Err(why) => in_use_by(why),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse<T: DeserializeOwned>(v: serde_json::Value) -> T {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_pod_shows_its_own_or_its_containers_reason_and_all_restarts() {
+        let evicted: Pod = parse(json!({ "metadata": { "name": "a" },
+            "status": { "phase": "Failed", "reason": "Evicted" } }));
+        let v = pod_view(&evicted);
+        assert_eq!(
+            (v.phase.as_str(), v.reason.as_deref(), v.restarts),
+            ("Failed", Some("Evicted"), 0)
+        );
+        let pulling: Pod = parse(
+            json!({ "metadata": { "name": "b" }, "status": { "phase": "Pending",
+            "initContainerStatuses": [{ "name": "checkout", "ready": true, "restartCount": 1, "image": "x", "imageID": "",
+                "state": { "terminated": { "exitCode": 0, "reason": "Completed" } } }],
+            "containerStatuses": [{ "name": "agent", "ready": false, "restartCount": 2, "image": "x", "imageID": "",
+                "state": { "waiting": { "reason": "ImagePullBackOff" } } }] } }),
+        );
+        let v = pod_view(&pulling);
+        assert_eq!(
+            (v.reason.as_deref(), v.restarts),
+            (Some("ImagePullBackOff"), 3)
+        );
+        let bare: Pod = parse(json!({ "metadata": { "name": "c" } }));
+        assert_eq!(pod_view(&bare).phase, "Unknown");
+    }
+
+    #[test]
+    fn a_job_reads_through_its_own_pods_and_a_secret_shows_key_names_only() {
+        let job: Job = parse(json!({ "metadata": { "name": "agent-1" }, "status": {} }));
+        let other: Pod = parse(
+            json!({ "metadata": { "name": "x", "labels": { "job-name": "other" } },
+            "status": { "phase": "Failed", "containerStatuses": [{ "name": "agent", "ready": false,
+                "restartCount": 0, "image": "x", "imageID": "",
+                "state": { "terminated": { "exitCode": 137, "reason": "OOMKilled" } } }] } }),
+        );
+        let own = |code: i32| -> Pod {
+            parse(
+                json!({ "metadata": { "name": "p", "labels": { "job-name": "agent-1" } },
+                "status": { "phase": "Failed", "containerStatuses": [{ "name": "agent", "ready": false,
+                    "restartCount": 0, "image": "x", "imageID": "",
+                    "state": { "terminated": { "exitCode": code, "reason": "Error" } } }] } }),
+            )
+        };
+        assert_eq!(
+            job_view(&job, std::slice::from_ref(&other)).state,
+            "running"
+        );
+        let failed = job_view(&job, &[other, own(3)]);
+        assert_eq!(
+            (failed.state.as_str(), failed.reason.as_deref()),
+            ("failed", Some("the agent exited 3"))
+        );
+        let secret: Secret = parse(json!({ "metadata": { "name": "s",
+                "labels": { "app.kubernetes.io/managed-by": "codex-k8s" } },
+            "data": { "token": "c2VjcmV0" }, "stringData": { "a": "plain", "token": "x" } }));
+        let v = secret_view(&secret);
+        assert_eq!(
+            (v.keys, v.managed),
+            (vec!["a".to_owned(), "token".to_owned()], true)
+        );
     }
 }
