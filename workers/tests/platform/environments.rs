@@ -276,6 +276,19 @@ async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_
     assert_eq!(view["jobs"][0]["name"], job.as_str(), "{view}");
     assert_eq!(view["jobs"][0]["state"], "running", "{view}");
     assert_eq!(view["pods"][0]["name"], pod.as_str(), "{view}");
+    let (status, detail, _) = p
+        .staff_call(
+            "GET",
+            &format!("/api/v1/staff/runs/{run}"),
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &detail["links"]["namespace"]),
+        (200, &json!(ns)),
+        "{detail}"
+    );
     let launch = workflows::kubernetes::names::agent_secret(&job);
     let secret = fake
         .get("secrets", Some(&ns), &launch)

@@ -27,9 +27,10 @@ use crate::{
     runtime::{EnvironmentDeletion, EnvironmentView, JobView, PodView, RunScope, SecretView},
 };
 
-fn who(run_id: Uuid, role: &str, scope: RunScope) -> NamespaceFor {
+/// Whom a namespace is for; its name depends on the project, thread, role and mode, not the run.
+fn who(role: &str, scope: RunScope) -> NamespaceFor {
     NamespaceFor {
-        run_id,
+        run_id: Uuid::nil(),
         project: scope.project_id,
         issue: scope.thread,
         role: role.to_owned(),
@@ -140,6 +141,11 @@ fn oldest_first<K: Resource + Clone>(mut list: ObjectList<K>) -> Vec<K> {
 }
 
 impl KubernetesRuntime {
+    /// The namespace runs of `role` with `scope` use.
+    pub fn namespace_name(&self, role: &str, scope: RunScope) -> String {
+        self.namespace_of(&who(role, scope))
+    }
+
     async fn list_in<K>(&self, ns: &str, selector: &str) -> Result<Vec<K>, String>
     where
         K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
@@ -164,7 +170,7 @@ impl KubernetesRuntime {
         role: &str,
         scope: RunScope,
     ) -> Result<EnvironmentView, String> {
-        let name = self.namespace_of(&who(run_id, role, scope));
+        let name = self.namespace_name(role, scope);
         let shared = scope.mode == ExecutionMode::CodeOnly;
         let found = self.read_namespace(&name).await?;
         let labels = found
@@ -226,7 +232,7 @@ impl KubernetesRuntime {
         scope: RunScope,
         in_use: BoxFuture<'_, Result<bool, String>>,
     ) -> Result<EnvironmentDeletion, String> {
-        let name = self.namespace_of(&who(Uuid::nil(), role, scope));
+        let name = self.namespace_name(role, scope);
         if scope.mode == ExecutionMode::CodeOnly {
             return Ok(EnvironmentDeletion::Shared(name));
         }

@@ -615,6 +615,10 @@ impl AgentRuntime for KubernetesRuntime {
         })
     }
 
+    fn environment_name(&self, role: &str, scope: RunScope) -> Option<String> {
+        Some(self.namespace_name(role, scope))
+    }
+
     fn environment<'a>(
         &'a self,
         run_id: Uuid,

@@ -199,6 +199,12 @@ pub trait AgentRuntime: Send + Sync {
         let _ = (project, thread);
         Box::pin(async { Ok(Swept::default()) })
     }
+    /// The name of the environment a run of `role` with `scope` uses (a namespace), without
+    /// asking anyone; none for a runtime without environments (the default).
+    fn environment_name(&self, role: &str, scope: RunScope) -> Option<String> {
+        let _ = (role, scope);
+        None
+    }
     /// The environment the run `run_id` of `role` with `scope` has, for inspection; none for a
     /// runtime whose runs have no environment beyond their workspace (the default).
     fn environment<'a>(

@@ -48,6 +48,20 @@ async fn run_scope(p: &Platform, run_id: Uuid) -> Result<(String, RunScope), Env
     Ok((run.role, scope))
 }
 
+/// The name of run `run_id`'s environment (its namespace), without asking the runtime's API;
+/// none for a runtime without environments.
+pub async fn environment_name(
+    p: &Platform,
+    run_id: Uuid,
+) -> Result<Option<String>, EnvironmentError> {
+    let (role, scope) = match run_scope(p, run_id).await {
+        Ok(found) => found,
+        Err(EnvironmentError::NoEnvironment) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(p.runtime.environment_name(&role, scope))
+}
+
 /// The environment of run `run_id` as the runtime sees it now.
 pub async fn environment(p: &Platform, run_id: Uuid) -> Result<EnvironmentView, EnvironmentError> {
     let (role, scope) = run_scope(p, run_id).await?;

@@ -274,7 +274,9 @@ async fn get_run(
             .pull_request_number
             .map(|n| format!("{repo_url}/pull/{n}")),
         branch: run.branch.clone(),
-        namespace: None,
+        namespace: stage::environment_name(&state.platform, run_id)
+            .await
+            .map_err(internal)?,
         recorded: recorded_links(&target.pool, run_id).await?,
     };
     Ok(Json(wire::RunDetail {
