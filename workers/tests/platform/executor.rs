@@ -193,6 +193,38 @@ async fn approved_secret_syncs_are_performed_by_the_platform_and_repeat_to_the_s
         None
     );
 
+    // Relabelled as the platform's own between the executor's read and its write: the write
+    // names the version it judged, the API server refuses it, and the retried attempt reads the
+    // label and refuses the sync.
+    fake.insert(
+        "secrets",
+        json!({ "metadata": { "name": "shop-relabel", "namespace": "acme-dev" },
+                "data": { "OTHER": base64("kept") } }),
+    );
+    let mut relabelled = fake
+        .get("secrets", Some("acme-dev"), "shop-relabel")
+        .unwrap();
+    relabelled["metadata"]["labels"] = json!({ "app.kubernetes.io/part-of": "codex-k8s" });
+    fake.insert_before_next(
+        http::Method::PATCH,
+        "/api/v1/namespaces/acme-dev/secrets/shop-relabel",
+        "secrets",
+        relabelled,
+    );
+    let racing = json!({ "secret_name": "RACED", "namespace": "acme-dev",
+        "kubernetes_secret": "shop-relabel", "mode": "deterministic" });
+    let (_, state, result) = decided(&m, &token, "secret_sync", racing).await;
+    assert_eq!(state, "failed", "{result}");
+    assert!(
+        result["error"].as_str().unwrap().contains("view-only"),
+        "{result}"
+    );
+    let kept = fake
+        .get("secrets", Some("acme-dev"), "shop-relabel")
+        .unwrap();
+    assert_eq!(kept["data"], json!({ "OTHER": base64("kept") }));
+    assert_eq!(m.base.github.actions_secret("acme/shop", "RACED"), None);
+
     let stored = stored_text(&m).await;
     let logged = logs.text();
     assert!(

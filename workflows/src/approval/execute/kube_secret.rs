@@ -132,6 +132,9 @@ impl<'a> Secrets<'a> {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
                 namespace: Some(self.namespace.clone()),
+                // Judged as read: a Secret relabelled in between answers 409, and the retried
+                // attempt reads and judges it again.
+                resource_version: existing.and_then(|s| s.metadata.resource_version),
                 ..ObjectMeta::default()
             },
             data: Some(BTreeMap::from([(
