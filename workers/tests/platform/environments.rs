@@ -331,6 +331,15 @@ async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_
     // The agent fails on its own; once the run ended, the namespace goes, audited.
     terminate(&fake, &ns, &pod, 1, "Error");
     p.finished(run, Duration::from_secs(60)).await;
+    // A run preparing the namespace between the read and the delete (its lease extended) makes
+    // the API server refuse the delete: the namespace stays.
+    let mut extended = fake.get("namespaces", None, &ns).unwrap();
+    extended["metadata"]["annotations"][labels::LEASE_EXPIRES] = json!("2099-01-01T00:00:00Z");
+    let at = format!("/api/v1/namespaces/{ns}");
+    fake.insert_before_next(http::Method::DELETE, &at, "namespaces", extended);
+    let (status, body, _) = p.staff_call("DELETE", &path, Some(&rw), None).await;
+    assert_eq!((status, &body["code"]), (409, &json!("in-use")), "{body}");
+    assert!(names(&fake).contains(&ns));
     let (status, body, _) = p.staff_call("DELETE", &path, Some(&rw), None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({ "run_id": run, "namespace": ns }));
