@@ -236,22 +236,21 @@ impl KubernetesRuntime {
         if scope.mode == ExecutionMode::CodeOnly {
             return Ok(EnvironmentDeletion::Shared(name));
         }
-        let in_use_by = |why: String| Ok(EnvironmentDeletion::InUse(name.clone(), why));
         let Some(current) = self.read_namespace(&name).await? else {
             return Ok(EnvironmentDeletion::Deleted(name));
         };
         let labels = current.metadata.labels.clone().unwrap_or_default();
         if let Err(why) = guardrails::may_delete_namespace(&name, &labels) {
-            return Ok(EnvironmentDeletion::Refused(name, why));
+            return Ok(EnvironmentDeletion::Refused(why));
         }
         if in_use.await? {
-            return in_use_by(format!(
+            return Ok(EnvironmentDeletion::InUse(format!(
                 "a run of its thread is active: namespace {name} is in use"
-            ));
+            )));
         }
         match self.delete_as_read(&current).await {
             Ok(()) => Ok(EnvironmentDeletion::Deleted(name)),
-            Err(why) => in_use_by(why),
+            Err(why) => Ok(EnvironmentDeletion::InUse(why)),
         }
     }
 }

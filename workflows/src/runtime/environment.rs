@@ -80,8 +80,9 @@ pub enum EnvironmentDeletion {
     Deleted(String),
     /// The namespace is the project's shared `code-only` one: only the sweep deletes it.
     Shared(String),
-    /// The guardrails refused: the platform did not create it, or it is part of the platform.
-    Refused(String, String),
-    /// A run still uses it, or it changed while it was deleted; why.
-    InUse(String, String),
+    /// The guardrails refused (the platform did not create it, or it is part of the platform);
+    /// why, naming it.
+    Refused(String),
+    /// A run still uses it, or it changed while it was deleted; why, naming it.
+    InUse(String),
 }

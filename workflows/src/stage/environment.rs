@@ -27,11 +27,11 @@ pub enum EnvironmentError {
     #[error("namespace {0} is shared by the project's code-only runs: only the sweep deletes it")]
     Shared(String),
     /// The guardrails refused (the platform did not create it, or it is part of the platform).
-    #[error("{1}")]
-    Refused(String, String),
+    #[error("{0}")]
+    Refused(String),
     /// A run of its thread is active, or it changed while it was deleted.
-    #[error("{1}")]
-    InUse(String, String),
+    #[error("{0}")]
+    InUse(String),
     /// The runtime failed (the API server's status and message inside).
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
@@ -99,9 +99,7 @@ pub async fn delete_environment(
             Ok(namespace)
         }
         EnvironmentDeletion::Shared(namespace) => Err(EnvironmentError::Shared(namespace)),
-        EnvironmentDeletion::Refused(namespace, why) => {
-            Err(EnvironmentError::Refused(namespace, why))
-        }
-        EnvironmentDeletion::InUse(namespace, why) => Err(EnvironmentError::InUse(namespace, why)),
+        EnvironmentDeletion::Refused(why) => Err(EnvironmentError::Refused(why)),
+        EnvironmentDeletion::InUse(why) => Err(EnvironmentError::InUse(why)),
     }
 }

@@ -61,6 +61,13 @@ impl StaffUser {
 }
 
 impl StaffUser {
+    /// How a run's audit and status comment name the caller: the GitHub login, else the user id.
+    pub fn login_or_id(&self) -> String {
+        self.github_login
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
     /// The caller as the audit events of their administrative changes name them.
     pub fn actor(&self) -> workflows::directory::Actor<'_> {
         workflows::directory::Actor::Staff {

@@ -28,11 +28,11 @@ fn problem(e: EnvironmentError) -> ApiError {
             code: "shared-environment",
             message: e.to_string(),
         },
-        EnvironmentError::Refused(_, why) => ApiError::Conflict {
+        EnvironmentError::Refused(why) => ApiError::Conflict {
             code: "guardrail",
             message: why,
         },
-        EnvironmentError::InUse(_, why) => ApiError::Conflict {
+        EnvironmentError::InUse(why) => ApiError::Conflict {
             code: "in-use",
             message: why,
         },
@@ -63,10 +63,7 @@ async fn delete_environment(
     PathOf(run_id): PathOf<Uuid>,
 ) -> Result<Json<wire::EnvironmentDeleted>, ApiError> {
     run_for(state.client.pool(), &user, run_id, ProjectRole::ReadWrite).await?;
-    let by = user
-        .github_login
-        .clone()
-        .unwrap_or_else(|| user.id.to_string());
+    let by = user.login_or_id();
     let namespace = stage::delete_environment(&state.platform, run_id, &by)
         .await
         .map_err(problem)?;

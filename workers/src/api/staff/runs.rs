@@ -355,10 +355,7 @@ async fn cancel_run(
     Body(body): Body<wire::CancelRequest>,
 ) -> Result<Json<wire::RunActionResult>, ApiError> {
     run_for(state.client.pool(), &user, run_id, ProjectRole::ReadWrite).await?;
-    let by = user
-        .github_login
-        .clone()
-        .unwrap_or_else(|| user.id.to_string());
+    let by = user.login_or_id();
     let reason = match &body.reason {
         Some(r) => format!("cancelled by {by}: {}", r.as_str()),
         None => format!("cancelled by {by}"),
