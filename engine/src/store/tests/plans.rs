@@ -64,3 +64,97 @@ async fn the_prepared_flush_locks_its_tasks_by_key_however_many_are_leased() {
     assert!(!plan.contains("Seq Scan"), "{plan}");
     assert!(!plan.contains("workflow_tasks_leased"), "{plan}");
 }
+
+/// A run that succeeds finishes in place: the flush's update of its run row is HOT, because no
+/// btree index names a column that a successful finish changes (ADR 0030).
+#[tokio::test]
+async fn a_successful_finish_rewrites_the_run_row_in_place() {
+    let pool = pool().await;
+    for _ in 0..20 {
+        start_plain(&pool).await;
+    }
+    let claimed = claim_all(&pool, 100).await;
+    assert_eq!(claimed.len(), 20);
+    let completions: Vec<_> = claimed.iter().map(|c| completion(c, "succeeded")).collect();
+    let completions: Vec<_> = completions.iter().collect();
+    let mut tx = pool.begin().await.unwrap();
+    let flushed = crate::store::flush::write(&mut *tx, &[], &completions)
+        .await
+        .unwrap();
+    assert_eq!(flushed.completed.len(), 20);
+    // This transaction's own counts, before they reach the shared statistics.
+    let (updated, hot): (i64, i64) = sqlx::query_as(
+        "select pg_stat_get_xact_tuples_updated('workflow_runs'::regclass),
+                pg_stat_get_xact_tuples_hot_updated('workflow_runs'::regclass)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((updated, hot), (20, 20), "run rows updated, of them HOT");
+}
+
+/// Listing the failed runs among many that succeeded reads the index of ended runs, not every
+/// run (the status has no index of its own: ADR 0030).
+#[tokio::test]
+async fn listing_failed_runs_reads_the_index_of_ended_runs() {
+    let pool = pool().await;
+    sqlx::raw_sql(
+        "insert into workflow_runs (id, kind, queue, input, status, end_reason, finished_at)
+         select gen_random_uuid(), 'k', 'q', 'null',
+                case when i % 1000 = 0 then 'failed' else 'succeeded' end,
+                case when i % 1000 = 0 then 'failed' end, now()
+         from generate_series(1, 20000) i;
+         analyze workflow_runs, workflow_tasks;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let list = include_str!("../../../queries/workflow_runs/list.sql");
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("explain {list}")))
+        .bind(None::<String>)
+        .bind("failed")
+        .bind(None::<String>)
+        .bind(None::<chrono::DateTime<chrono::Utc>>)
+        .bind(None::<Uuid>)
+        .bind(50_i64)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("workflow_runs_ended_created"), "{plan}");
+    let params = run::ListParams {
+        status: Some("failed"),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(run::list(&pool, &params).await.unwrap().len(), 20);
+    let params = run::ListParams {
+        status: Some("succeeded"),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(run::list(&pool, &params).await.unwrap().len(), 50);
+}
+
+/// The list's reading of failed runs through their end reason holds because the table refuses a
+/// failed, cancelled or timed-out run without the same end reason.
+#[tokio::test]
+async fn a_run_cannot_end_failed_without_the_same_end_reason() {
+    let pool = pool().await;
+    let run_id = start_plain(&pool).await;
+    for (status, reason) in [("failed", None), ("cancelled", Some("timed_out"))] {
+        let refused =
+            sqlx::query("update workflow_runs set status = $2, end_reason = $3 where id = $1")
+                .bind(run_id)
+                .bind(status)
+                .bind(reason)
+                .execute(&pool)
+                .await
+                .expect_err("refused");
+        let code = refused
+            .as_database_error()
+            .and_then(|e| e.constraint().map(str::to_owned));
+        assert_eq!(code.as_deref(), Some("workflow_runs_ended_with_reason"));
+    }
+}

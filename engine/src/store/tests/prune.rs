@@ -30,13 +30,24 @@ async fn old_finished_runs_go_with_everything_of_theirs_in_batches_and_nothing_e
         v
     };
     sqlx::query(
-        "update workflow_runs set finished_at = now() - interval '40 days' where id = any($1)",
+        "update workflow_runs set created_at = now() - interval '41 days',
+             finished_at = now() - interval '40 days' where id = any($1)",
     )
     .bind(&old)
     .execute(&pool)
     .await
     .unwrap();
     let recent = finished_run(&pool).await;
+    // Started long ago, finished within the retention: it stays, and so does an old live run.
+    let long_lived = finished_run(&pool).await;
+    let old_live = start_plain(&pool).await;
+    sqlx::query(
+        "update workflow_runs set created_at = now() - interval '41 days' where id = any($1)",
+    )
+    .bind(vec![long_lived, old_live])
+    .execute(&pool)
+    .await
+    .unwrap();
     let live = start_plain(&pool).await;
     sqlx::query("insert into flow_events (kind, created_at) values ('slot_drift', now() - interval '40 days'), ('slot_drift', now())")
         .execute(&pool)
@@ -65,7 +76,7 @@ async fn old_finished_runs_go_with_everything_of_theirs_in_batches_and_nothing_e
         .fetch_all(&pool)
         .await
         .unwrap();
-    let mut kept = vec![recent, live];
+    let mut kept = vec![recent, long_lived, old_live, live];
     kept.sort();
     assert_eq!(runs, kept);
     assert_eq!(orphan_events(&pool, "slot_drift").await.len(), 1);

@@ -36,8 +36,9 @@ from generate_series(1, $1::int) g;
 "#;
 
 const FILL: &str = r#"
-insert into workflow_runs (id, kind, queue, input, status, budget_ms, created_at, updated_at, finished_at, error)
-select id, 'stage_run', 'stages', '{}', status, 14400000, created_at, created_at,
+insert into workflow_runs (id, kind, queue, input, status, end_reason, budget_ms, created_at, updated_at, finished_at, error)
+select id, 'stage_run', 'stages', '{}', status,
+       case when status in ('failed','cancelled','timed_out') then status end, 14400000, created_at, created_at,
        case when status in ('succeeded','failed','cancelled','timed_out') then created_at + interval '20 minutes' end,
        case when status = 'failed' then jsonb_build_object('step', 'list_comments', 'message', 'failed') end
 from seed;
