@@ -1,7 +1,10 @@
 -- Claims up to $2 tasks of queue $1 for worker $3 with a lease of $4 seconds: ready tasks by priority
 -- and due timers, taken straight from the scheduled index by time (so a million future timers cost
 -- the claim nothing). Every claim takes a fresh epoch; the run's kind, code version, input, end
--- reason, remaining budget (by the database clock) and trace parent come back in the same round trip.
+-- reason, remaining budget (by the database clock) and trace parent come back in the same round trip,
+-- and whether the run has a journal at all: most claimed runs have none, and then the claimer skips
+-- the history load (a journal is written only under a lease, and every lease before this one ended
+-- before the task could be claimed, so no entry can appear after this statement's snapshot).
 with ready as (
     select run_id, priority, run_at
     from workflow_tasks
@@ -36,7 +39,8 @@ with ready as (
 select c.run_id, c.queue, c.epoch, c.failed_seq, c.failed_attempts, c.skips,
        r.kind, r.code_version, r.input, r.end_reason, r.trace_parent,
        (extract(epoch from (r.deadline_at - now())) * 1000)::bigint as remaining_ms,
-       now() as db_now
+       now() as db_now,
+       exists (select 1 from workflow_steps s where s.run_id = c.run_id) as has_journal
 from claimed c
 join workflow_runs r on r.id = c.run_id
 -- by key too, for the same reason

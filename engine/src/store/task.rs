@@ -27,6 +27,8 @@ pub(crate) struct Claimed {
     pub(crate) db_now: DateTime<Utc>,
     /// The W3C `traceparent` the run continues (ADR 0023).
     pub(crate) trace_parent: Option<String>,
+    /// Whether the run has journal entries to replay (if not, none needs loading).
+    pub(crate) has_journal: bool,
 }
 
 /// What to claim.
@@ -69,6 +71,7 @@ pub(crate) async fn claim_available(
             remaining_ms: r.get("remaining_ms"),
             db_now: r.get("db_now"),
             trace_parent: r.get("trace_parent"),
+            has_journal: r.get("has_journal"),
         })
         .collect())
 }

@@ -77,9 +77,9 @@ pub(crate) async fn run(
         if let Some(first) = claimed.first() {
             services.observe_db_clock(first.db_now, sent, services.local_now());
             services.metrics.claimed(&queue, claimed.len() as u64);
-            let ids: Vec<uuid::Uuid> = claimed.iter().map(|c| c.run_id).collect();
             if services.config.hooks.after_claim.is_some() {
-                services.config.hooks.after_claim(ids.clone()).await;
+                let ids = claimed.iter().map(|c| c.run_id).collect();
+                services.config.hooks.after_claim(ids).await;
             }
             // Registered before anything else can await: a cancel notice that arrived since the
             // claim is waiting in the table and applies now.
@@ -91,7 +91,18 @@ pub(crate) async fn run(
                     (cancel, registration)
                 })
                 .collect();
-            let mut histories = match store::step::list_for_runs(&services.pool, &ids).await {
+            // Only runs with a journal need a round trip for it (most claimed runs have none).
+            let replayed: Vec<uuid::Uuid> = claimed
+                .iter()
+                .filter(|c| c.has_journal)
+                .map(|c| c.run_id)
+                .collect();
+            let loaded = if replayed.is_empty() {
+                Ok(Default::default())
+            } else {
+                store::step::list_for_runs(&services.pool, &replayed).await
+            };
+            let mut histories = match loaded {
                 Ok(h) => h,
                 Err(e) => {
                     // The leases expire and the runs are rescued; nothing is lost.

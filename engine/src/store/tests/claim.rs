@@ -129,3 +129,20 @@ async fn a_claim_reports_the_budget_left_by_the_database_clock() {
     assert!((50_000..=60_000).contains(&left), "{left}");
     assert!((c.db_now - Utc::now()).num_seconds().abs() < 60);
 }
+
+/// The claim says which runs have a journal, so the claimer loads only theirs: a fresh run has
+/// none; after a step was committed and the lease was lost, the next claim reports one.
+#[tokio::test]
+async fn a_claim_reports_which_runs_have_a_journal_to_replay() {
+    let pool = pool().await;
+    let run_id = start_plain(&pool).await;
+    let first = claim(&pool).await;
+    assert!(!first.has_journal, "a fresh run has no journal");
+    write_steps(&pool, &[step_write(run_id, first.epoch, 0)])
+        .await
+        .unwrap();
+    rescue(&pool, run_id).await;
+    let second = claim(&pool).await;
+    assert_eq!(second.run_id, run_id);
+    assert!(second.has_journal, "the committed step is reported");
+}
