@@ -30,6 +30,7 @@ mod spike;
 mod staff;
 mod steps;
 mod timers;
+mod waits;
 
 use anyhow::Result;
 use clap::{Parser, ValueEnum};
@@ -66,7 +67,8 @@ struct Cli {
     /// `docs`: build the HNSW index with this `ef_construction` instead of the migration's 128.
     #[arg(long)]
     docs_hnsw_ef_construction: Option<u32>,
-    /// Enable pg_stat_statements and print the top queries of each workload on stderr.
+    /// Enable pg_stat_statements and print the top queries of each workload on stderr, and for
+    /// `jobs` what the backends waited on during each drain.
     #[arg(long)]
     diagnose: bool,
     /// Internal: run as the worker process that the `rescue` workload kills.
