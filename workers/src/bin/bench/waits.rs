@@ -40,7 +40,7 @@ impl Waits {
                 let mut tally = Tally::default();
                 while !stop.is_cancelled() {
                     let rows: Vec<(String, String)> = sqlx::query_as(
-                        "select left(regexp_replace(query, '\\s+', ' ', 'g'), 40),
+                        "select left(regexp_replace(coalesce(query, ''), '\\s+', ' ', 'g'), 40),
                                 coalesce(wait_event_type || ':' || wait_event, 'on CPU')
                          from pg_stat_activity
                          where datname = current_database() and state = 'active'
