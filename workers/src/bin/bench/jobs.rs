@@ -26,6 +26,7 @@ use crate::{
     measure::{per_s, round1, round3},
     pgstat::{DbWork, Snapshot},
     server::Server,
+    wal_records::WalMark,
 };
 
 /// Connections of the engine's pool.
@@ -185,6 +186,7 @@ async fn engine(
         claim_batch: c + PREFETCH,
         ..engine_side::worker_config(c, settings.heartbeat)
     };
+    let wal = WalMark::now(server).await?;
     let waits = crate::waits::Waits::start(server, db).await?;
     let worker = RunningWorker::spawn(&pool, registry, config)?;
     let timeout = Duration::from_secs(300);
@@ -196,6 +198,7 @@ async fn engine(
     if let Some(waits) = waits {
         waits.report().await?;
     }
+    wal.report(server, db, n).await?;
     // Where the engine's row writes go, per table and job (its tables are in `public`).
     let by_table: serde_json::Map<String, Value> = Snapshot::settled(&stats_pool)
         .await?
@@ -254,11 +257,13 @@ async fn graphile(server: &Server, db: &str, n: u64, mode: graphile_side::Mode) 
     crate::diagnose::reset(server).await?;
     let before = DbWork::settled(server.admin(), db).await?;
     let cpu = CpuTime::now();
+    let wal = WalMark::now(server).await?;
     let waits = crate::waits::Waits::start(server, db).await?;
     let drained = graphile_side::drain(&url, n, mode).await?;
     if let Some(waits) = waits {
         waits.report().await?;
     }
+    wal.report(server, db, n).await?;
     let mut cpu = CpuTime::now().since(&cpu);
     // The client side is graphile's worker processes, not this one.
     cpu.bench = Duration::from_secs_f64(drained.client_cpu_us_per_job * n as f64 / 1e6);

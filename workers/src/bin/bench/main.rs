@@ -31,6 +31,7 @@ mod staff;
 mod steps;
 mod timers;
 mod waits;
+mod wal_records;
 
 use anyhow::Result;
 use clap::{Parser, ValueEnum};
@@ -68,7 +69,7 @@ struct Cli {
     #[arg(long)]
     docs_hnsw_ef_construction: Option<u32>,
     /// Enable pg_stat_statements and print the top queries of each workload on stderr, and for
-    /// `jobs` what the backends waited on during each drain.
+    /// `jobs` what the backends waited on during each drain and the WAL it wrote by record type.
     #[arg(long)]
     diagnose: bool,
     /// Internal: run as the worker process that the `rescue` workload kills.

@@ -47,6 +47,16 @@ impl Server {
         })
     }
 
+    /// Directory of the server's binaries (`pg_waldump`, ...).
+    pub(crate) fn bindir(&self) -> &std::path::Path {
+        self.pg.bindir()
+    }
+
+    /// The server's data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.pg.data_dir()
+    }
+
     /// The admin pool (database `postgres`).
     pub(crate) fn admin(&self) -> &PgPool {
         &self.admin
