@@ -15,7 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// Ends that may wait for their commit at once, per slot of the queue. Under load an end waits
-/// for its commit about as long as three flushes take, so a narrow window held slots idle while
+/// for its commit about twice as long as one flush takes, so a narrow window held slots idle while
 /// ends queued for it (ADR 0031: 4 per slot cost a sixth of the throughput of plain jobs).
 pub(crate) const COMMIT_WINDOW_PER_SLOT: usize = 16;
 

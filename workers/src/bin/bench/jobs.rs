@@ -20,13 +20,13 @@ use crate::{
     Settings,
     apalis_side::{self, Mode},
     cpu::CpuTime,
+    drain_probe::DrainProbe,
     engine_side::{self, RunningWorker},
     flows::Noop,
     graphile_side,
     measure::{per_s, round1, round3},
     pgstat::{DbWork, Snapshot},
     server::Server,
-    wal_records::WalMark,
 };
 
 /// Connections of the engine's pool.
@@ -186,8 +186,7 @@ async fn engine(
         claim_batch: c + PREFETCH,
         ..engine_side::worker_config(c, settings.heartbeat)
     };
-    let wal = WalMark::now(server).await?;
-    let waits = crate::waits::Waits::start(server, db).await?;
+    let probe = DrainProbe::start(server, db).await?;
     let worker = RunningWorker::spawn(&pool, registry, config)?;
     let timeout = Duration::from_secs(300);
     engine_side::drained(&pool, &pool, &done, n, timeout).await?;
@@ -195,10 +194,9 @@ async fn engine(
     worker.stop().await?;
     pool.close().await;
     let sample = Sample::new(server, db, "engine", (stats, n), elapsed, cpu, before).await?;
-    if let Some(waits) = waits {
-        waits.report().await?;
+    if let Some(probe) = probe {
+        probe.report(server, n).await?;
     }
-    wal.report(server, db, n).await?;
     // Where the engine's row writes go, per table and job (its tables are in `public`).
     let by_table: serde_json::Map<String, Value> = Snapshot::settled(&stats_pool)
         .await?
@@ -257,14 +255,12 @@ async fn graphile(server: &Server, db: &str, n: u64, mode: graphile_side::Mode) 
     crate::diagnose::reset(server).await?;
     let before = DbWork::settled(server.admin(), db).await?;
     let cpu = CpuTime::now();
-    let wal = WalMark::now(server).await?;
-    let waits = crate::waits::Waits::start(server, db).await?;
+    let probe = DrainProbe::start(server, db).await?;
     let drained = graphile_side::drain(&url, n, mode).await?;
-    if let Some(waits) = waits {
-        waits.report().await?;
-    }
-    wal.report(server, db, n).await?;
     let mut cpu = CpuTime::now().since(&cpu);
+    if let Some(probe) = probe {
+        probe.report(server, n).await?;
+    }
     // The client side is graphile's worker processes, not this one.
     cpu.bench = Duration::from_secs_f64(drained.client_cpu_us_per_job * n as f64 / 1e6);
     let side = match mode {

@@ -11,6 +11,7 @@ mod cpu;
 mod diagnose;
 mod docs;
 mod docs_corpus;
+mod drain_probe;
 mod engine_side;
 mod fence;
 mod flows;

@@ -1,6 +1,8 @@
 //! `--diagnose`: what the server's backends of one database wait on during a drain, sampled from
 //! `pg_stat_activity` by a connection of its own. Each sample counts every backend that is running
 //! a statement, by the statement's first words and its wait event ("on CPU" when it waits on none).
+//! The sampler's own round trips load the server too, so throughput under `--diagnose` is not a
+//! figure to report.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -27,11 +29,8 @@ struct Tally {
 }
 
 impl Waits {
-    /// Starts sampling the backends of `database` (`None` without `--diagnose`).
-    pub(crate) async fn start(server: &Server, database: &str) -> Result<Option<Self>> {
-        if !server.diagnose {
-            return Ok(None);
-        }
+    /// Starts sampling the backends of `database`.
+    pub(crate) async fn start(server: &Server, database: &str) -> Result<Self> {
         let pool = server::pool(&server.url_for(database), 1).await?;
         let stop = CancellationToken::new();
         let task = tokio::spawn({
@@ -59,11 +58,11 @@ impl Waits {
                 Ok(tally)
             }
         });
-        Ok(Some(Self {
+        Ok(Self {
             database: database.to_owned(),
             stop,
             task,
-        }))
+        })
     }
 
     /// Stops sampling and prints, per statement and wait event, the mean number of backends seen.

@@ -7,23 +7,18 @@ use anyhow::{Context, Result, bail};
 
 use crate::server::Server;
 
-/// The WAL position a drain starts at (`None` without `--diagnose`).
-pub(crate) struct WalMark(Option<String>);
+/// The WAL position a drain starts at.
+pub(crate) struct WalMark(String);
 
 impl WalMark {
     /// Marks the server's flushed WAL position now.
     pub(crate) async fn now(server: &Server) -> Result<Self> {
-        if !server.diagnose {
-            return Ok(Self(None));
-        }
-        Ok(Self(Some(flushed(server).await?)))
+        Ok(Self(flushed(server).await?))
     }
 
     /// Prints the WAL written since the mark by record type, per job of `jobs`, biggest first.
     pub(crate) async fn report(self, server: &Server, label: &str, jobs: u64) -> Result<()> {
-        let Some(from) = self.0 else {
-            return Ok(());
-        };
+        let from = self.0;
         let to = flushed(server).await?;
         let out = Command::new(server.bindir().join("pg_waldump"))
             .args(["--stats=record", "-p"])
