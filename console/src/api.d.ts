@@ -360,6 +360,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/runs/{run_id}/environment/secrets/{secret}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["run_id"];
+                /** @description The Secret's name in the run's namespace (a Kubernetes object name). */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal the values of one Secret in the run's namespace (project admins and platform roles).
+         * @description The only way a Secret's values leave the cluster through the platform: an explicit request
+         *     for one Secret by name. The reveal is audited as a `secret_revealed` flow event naming the
+         *     namespace, the Secret, its key names and who asked, never a value; if that record cannot
+         *     be written, nothing is revealed. The answer is never cached (`Cache-Control: no-store`).
+         *     A value that is not UTF-8 text comes as base64. In the project's shared `code-only`
+         *     namespace only the run's own Secrets are found; another's, or none of that name, answers
+         *     404. A run whose runtime keeps no environment (the local runtime) answers 404.
+         */
+        post: operations["reveal_run_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/runs/{run_id}/retry": {
         parameters: {
             query?: never;
@@ -937,6 +967,23 @@ export interface components {
             /** Format: uuid */
             run_id: string;
             namespace: string;
+        };
+        SecretRevealed: {
+            /** Format: uuid */
+            run_id: string;
+            namespace: string;
+            name: string;
+            /** @description By key, sorted. */
+            values: components["schemas"]["RevealedSecretValue"][];
+        };
+        RevealedSecretValue: {
+            key: string;
+            value: string;
+            /**
+             * @description utf-8: the value as stored; base64: bytes that are not text
+             * @enum {string}
+             */
+            encoding: "utf-8" | "base64";
         };
         CancelRequest: {
             reason?: string;
@@ -1800,6 +1847,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EnvironmentDeleted"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            502: components["responses"]["Problem"];
+        };
+    };
+    reveal_run_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["run_id"];
+                /** @description The Secret's name in the run's namespace (a Kubernetes object name). */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Secret's values. */
+            200: {
+                headers: {
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRevealed"];
                 };
             };
             400: components["responses"]["Problem"];

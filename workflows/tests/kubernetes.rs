@@ -777,3 +777,55 @@ async fn a_lease_extended_between_the_sweeps_read_and_its_delete_keeps_the_names
     assert_eq!(swept, workflows::runtime::Swept::default());
     assert!(fake.get("namespaces", None, &ns).is_some());
 }
+
+/// A reveal reads one Secret of the run's own environment: in the project's shared `code-only`
+/// namespace another run's Secret is not found, and a namespace not yet made has none.
+#[tokio::test]
+async fn a_reveal_finds_only_the_runs_own_secret_in_the_shared_code_only_namespace() {
+    use workflows::runtime::SecretLookup;
+    let fake = FakeKube::start().await;
+    let rt = runtime(&fake);
+    let project = Uuid::new_v4();
+    let a = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::CodeOnly,
+        AccessProfile::Candidate,
+    );
+    let mut b = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::CodeOnly,
+        AccessProfile::Candidate,
+    );
+    b.scope.as_mut().unwrap().thread = 7;
+    let scope = |s: &AgentSpec| s.scope.unwrap();
+    let nothing_yet = rt
+        .reveal_secret(a.run_id, "dev", scope(&a), "anything")
+        .await
+        .unwrap();
+    assert_eq!(nothing_yet, Some(SecretLookup::NotFound));
+    let mut secrets = Vec::new();
+    for s in [&a, &b] {
+        let ws = rt.prepare(s).await.unwrap();
+        let launched = rt.launch(&ws, s).await.unwrap();
+        secrets.push(workflows::kubernetes::names::agent_secret(&launched.agent));
+    }
+    let own = rt
+        .reveal_secret(a.run_id, "dev", scope(&a), &secrets[0])
+        .await
+        .unwrap();
+    let Some(SecretLookup::Revealed(own)) = own else {
+        panic!("the run's own launch Secret: {own:?}");
+    };
+    assert!(
+        own.values.iter().any(|v| v.value == TOKEN),
+        "the launch Secret holds the run token: {:?}",
+        own.keys()
+    );
+    let others = rt
+        .reveal_secret(a.run_id, "dev", scope(&a), &secrets[1])
+        .await
+        .unwrap();
+    assert_eq!(others, Some(SecretLookup::NotFound));
+}

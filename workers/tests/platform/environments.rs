@@ -375,3 +375,119 @@ async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_
     assert!(names(&fake).contains(&foreign));
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_project_admin_reveals_one_secret_of_a_run_audited_and_nobody_else_does() {
+    let fake = FakeKube::start().await;
+    let p = kube_platform(&fake).await;
+    p.add_user("reader", Some("read"), false).await;
+    p.add_user("rw", Some("read_write"), false).await;
+    p.add_user("padmin", Some("admin"), false).await;
+    let reader = p.token_for("reader@acme.test").await;
+    let rw = p.token_for("rw@acme.test").await;
+    let admin = p.token_for("padmin@acme.test").await;
+    let run = crate::outcome::dev_run(&p, 81).await;
+    let (ns, job, _pod) = nth_job(&fake, run, 0).await;
+    let launch = workflows::kubernetes::names::agent_secret(&job);
+    // A Secret someone put there with a text value and bytes that are not text.
+    fake.insert(
+        "secrets",
+        json!({ "metadata": { "name": "db-credentials", "namespace": ns },
+                "data": { "password": "aHVudGVyMg==", "blob": "/wA=" } }),
+    );
+    let path = |name: &str| format!("/api/v1/staff/runs/{run}/environment/secrets/{name}/reveal");
+
+    // Readers and read_write members may see key names, never values.
+    for token in [&reader, &rw] {
+        let (status, body, _) = p
+            .staff_call("POST", &path("db-credentials"), Some(token), None)
+            .await;
+        assert_eq!(status, 403, "{body}");
+    }
+    // A project admin gets the values, uncached; the reveal is audited without them.
+    let (status, body, headers) = p
+        .staff_call_headers("POST", &path("db-credentials"), Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(
+        body,
+        json!({ "run_id": run, "namespace": ns, "name": "db-credentials", "values": [
+            { "key": "blob", "value": "/wA=", "encoding": "base64" },
+            { "key": "password", "value": "hunter2", "encoding": "utf-8" },
+        ] })
+    );
+    let audited: Vec<Value> = sqlx::query_scalar(
+        "select detail from flow_events where run_id = $1 and kind = 'secret_revealed'",
+    )
+    .bind(run)
+    .fetch_all(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        vec![json!({ "namespace": ns, "secret": "db-credentials",
+                     "keys": ["blob", "password"], "by": "padmin" })]
+    );
+    // The launch Secret the platform made reveals the same way; its audit row has no value.
+    let (status, body, _) = p
+        .staff_call("POST", &path(&launch), Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let stored = fake.get("secrets", Some(&ns), &launch).unwrap();
+    let events = sqlx::query_scalar::<_, Value>(
+        "select coalesce(jsonb_agg(detail), '[]') from flow_events where run_id = $1",
+    )
+    .bind(run)
+    .fetch_one(&p.pool)
+    .await
+    .unwrap()
+    .to_string();
+    for value in stored["data"].as_object().unwrap().values() {
+        let plain = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            value.as_str().unwrap(),
+        )
+        .unwrap();
+        let plain = String::from_utf8(plain).unwrap();
+        let revealed = body["values"].as_array().unwrap();
+        assert!(
+            revealed.iter().any(|v| v["value"] == plain.as_str()),
+            "{body}"
+        );
+        assert!(
+            !events.contains(&plain),
+            "a revealed value reached a flow event"
+        );
+    }
+
+    // No such Secret, a name the contract refuses, and a run without an environment.
+    let (status, body, _) = p
+        .staff_call("POST", &path("missing"), Some(&admin), None)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body, _) = p
+        .staff_call("POST", &path("Not_A_Name"), Some(&admin), None)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body, _) = p
+        .staff_call(
+            "POST",
+            &format!(
+                "/api/v1/staff/runs/{}/environment/secrets/x/reveal",
+                Uuid::new_v4()
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let fired = sqlx::query_scalar::<_, i64>(
+        "select count(*) from flow_events where kind = 'secret_revealed'",
+    )
+    .fetch_one(&p.pool)
+    .await
+    .unwrap();
+    assert_eq!(fired, 2, "only the two reveals are audited");
+    p.stop().await;
+}

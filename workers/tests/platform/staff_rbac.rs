@@ -331,6 +331,12 @@ async fn every_operation_answers_every_role_as_the_matrix_says() {
                 "401 404 404 404 404 403 404",
             ),
             row(
+                "POST",
+                format!("/api/v1/staff/runs/{run}/environment/secrets/db/reveal"),
+                None,
+                "401 404 404 404 403 403 404",
+            ),
+            row(
                 "GET",
                 "/api/v1/staff/approvals",
                 None,

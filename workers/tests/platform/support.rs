@@ -379,6 +379,22 @@ impl TestPlatform {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value, String) {
+        let (status, body, headers) = self.staff_call_headers(method, path, token, body).await;
+        let content_type = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, body, content_type)
+    }
+
+    /// Calls the staff API through the real router; returns status, JSON body and headers.
+    pub async fn staff_call_headers(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value, axum::http::HeaderMap) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -397,11 +413,7 @@ impl TestPlatform {
             .await
             .unwrap();
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
+        let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
             .await
             .unwrap();
@@ -409,7 +421,7 @@ impl TestPlatform {
             status,
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-            content_type,
+            headers,
         )
     }
 

@@ -24,7 +24,10 @@ use super::{
 };
 use crate::{
     policy::ExecutionMode,
-    runtime::{EnvironmentDeletion, EnvironmentView, JobView, PodView, RunScope, SecretView},
+    runtime::{
+        EnvironmentDeletion, EnvironmentView, JobView, PodView, RevealedValue, RunScope,
+        SecretLookup, SecretReveal, SecretView,
+    },
 };
 
 /// Whom a namespace is for; its name depends on the project, thread, role and mode, not the run.
@@ -134,6 +137,24 @@ fn secret_view(secret: &Secret) -> SecretView {
     }
 }
 
+/// A Secret's values by key, sorted: `data` as stored, `stringData` (write-only in a real API
+/// server, but kept by some) where `data` has no such key.
+fn revealed_values(secret: Secret) -> Vec<RevealedValue> {
+    let mut values: std::collections::BTreeMap<String, Vec<u8>> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect();
+    for (k, v) in secret.string_data.unwrap_or_default() {
+        values.entry(k).or_insert_with(|| v.into_bytes());
+    }
+    values
+        .into_iter()
+        .map(|(k, v)| RevealedValue::from_bytes(k, v))
+        .collect()
+}
+
 fn oldest_first<K: Resource + Clone>(mut list: ObjectList<K>) -> Vec<K> {
     list.items
         .sort_by_key(|o| o.meta().creation_timestamp.as_ref().map(|t| t.0));
@@ -222,6 +243,47 @@ impl KubernetesRuntime {
         Ok(view)
     }
 
+    /// The Secret `name` of the run `run_id` of `role` with `scope`, with its values, for an
+    /// explicit reveal by a permitted person (the guardrails decide, the caller audits). In the
+    /// project's shared `code-only` namespace only the run's own Secrets are found.
+    pub async fn read_run_secret(
+        &self,
+        run_id: Uuid,
+        role: &str,
+        scope: RunScope,
+        name: &str,
+    ) -> Result<SecretLookup, String> {
+        let namespace = self.namespace_name(role, scope);
+        if self.read_namespace(&namespace).await?.is_none() {
+            return Ok(SecretLookup::NotFound);
+        }
+        let api: Api<Secret> = Api::namespaced(self.client().clone(), &namespace);
+        let what = format!("get secret {name} in {namespace}");
+        let Some(secret) = self.call(&what, api.get_opt(name)).await? else {
+            return Ok(SecretLookup::NotFound);
+        };
+        let labels = secret.metadata.labels.clone().unwrap_or_default();
+        let run_label = run_id.to_string();
+        if scope.mode == ExecutionMode::CodeOnly && labels.get(RUN_ID) != Some(&run_label) {
+            return Ok(SecretLookup::NotFound);
+        }
+        let target = Target {
+            kind: "Secret",
+            namespace: &namespace,
+            labels: &labels,
+        };
+        let envs = &self.settings().environments;
+        match guardrails::decide(envs, Actor::SecretAdmin, Action::RevealSecret, target) {
+            Verdict::Allow | Verdict::AllowAudited => {}
+            Verdict::Deny(why) | Verdict::DryRun(why) => return Ok(SecretLookup::Refused(why)),
+        }
+        Ok(SecretLookup::Revealed(SecretReveal {
+            namespace,
+            name: name.to_owned(),
+            values: revealed_values(secret),
+        }))
+    }
+
     /// Deletes the `full-env` namespace of a run of `role` with `scope` now, unless `in_use`
     /// (asked after the namespace was read) says a run of its thread is active; a run that
     /// starts in between changes the namespace, which then refuses the deletion. The project's
@@ -260,6 +322,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::runtime::ValueEncoding;
 
     fn parse<T: DeserializeOwned>(v: serde_json::Value) -> T {
         serde_json::from_value(v).unwrap()
@@ -324,5 +387,40 @@ mod tests {
             (v.keys, v.managed),
             (vec!["a".to_owned(), "token".to_owned()], true)
         );
+    }
+
+    #[test]
+    fn a_revealed_secret_reads_text_as_text_bytes_as_base64_and_debugs_key_names_only() {
+        let secret: Secret = parse(json!({ "metadata": { "name": "s" },
+            "data": { "token": "c2VjcmV0", "blob": "/wA=" }, "stringData": { "token": "x", "a": "plain" } }));
+        let values = revealed_values(secret);
+        let got: Vec<(&str, &str, bool)> = values
+            .iter()
+            .map(|v| {
+                (
+                    v.key.as_str(),
+                    v.value.as_str(),
+                    v.encoding == ValueEncoding::Utf8,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "plain", true),
+                ("blob", "/wA=", false),
+                ("token", "secret", true),
+            ]
+        );
+        let reveal = SecretReveal {
+            namespace: "ns".into(),
+            name: "s".into(),
+            values,
+        };
+        let debug = format!("{reveal:?} {:?}", SecretLookup::Revealed(reveal.clone()));
+        assert!(debug.contains("token"), "{debug}");
+        for value in ["secret", "plain", "/wA="] {
+            assert!(!debug.contains(value), "{debug}");
+        }
     }
 }

@@ -35,7 +35,7 @@ use crate::{
     policy::ExecutionMode,
     runtime::{
         AgentOutput, AgentRuntime, AgentSpec, AgentState, EnvironmentDeletion, EnvironmentView,
-        Launched, RunScope, RuntimeError, Workspace,
+        Launched, RunScope, RuntimeError, SecretLookup, Workspace,
     },
 };
 
@@ -640,6 +640,19 @@ impl AgentRuntime for KubernetesRuntime {
         Box::pin(async move {
             let deleted = self.delete_run_namespace(role, scope, in_use).await;
             deleted.map(Some).map_err(RuntimeError::Cleanup)
+        })
+    }
+
+    fn reveal_secret<'a>(
+        &'a self,
+        run_id: Uuid,
+        role: &'a str,
+        scope: RunScope,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SecretLookup>, RuntimeError>> {
+        Box::pin(async move {
+            let found = self.read_run_secret(run_id, role, scope, name).await;
+            found.map(Some).map_err(RuntimeError::Inspect)
         })
     }
 }

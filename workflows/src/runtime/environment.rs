@@ -86,3 +86,85 @@ pub enum EnvironmentDeletion {
     /// A run still uses it, or it changed while it was deleted; why, naming it.
     InUse(String),
 }
+
+/// A Secret's values, read for a permitted person's explicit reveal. Its `Debug` names the keys
+/// only, so a value cannot reach a log line through it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretReveal {
+    /// The namespace it is in.
+    pub namespace: String,
+    /// The Secret's name.
+    pub name: String,
+    /// Its values by key, sorted by key.
+    pub values: Vec<RevealedValue>,
+}
+
+impl SecretReveal {
+    /// The key names, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.values.iter().map(|v| v.key.clone()).collect()
+    }
+}
+
+impl std::fmt::Debug for SecretReveal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretReveal")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("keys", &self.keys())
+            .finish()
+    }
+}
+
+/// One value of a revealed Secret: its text when it is UTF-8, else its base64.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RevealedValue {
+    /// The key.
+    pub key: String,
+    /// The value, as `encoding` says.
+    pub value: String,
+    /// How `value` holds the stored bytes.
+    pub encoding: ValueEncoding,
+}
+
+/// How a revealed value is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueEncoding {
+    /// The stored bytes are UTF-8 text: the value is that text.
+    Utf8,
+    /// The stored bytes are not text: the value is their base64.
+    Base64,
+}
+
+impl RevealedValue {
+    /// The value of `key` from the Secret's stored bytes.
+    pub fn from_bytes(key: String, bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(value) => Self {
+                key,
+                value,
+                encoding: ValueEncoding::Utf8,
+            },
+            Err(e) => Self {
+                key,
+                value: base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    e.into_bytes(),
+                ),
+                encoding: ValueEncoding::Base64,
+            },
+        }
+    }
+}
+
+/// What looking up a Secret for a reveal found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretLookup {
+    /// The Secret, with its values.
+    Revealed(SecretReveal),
+    /// No such Secret in the run's environment (in the project's shared `code-only` namespace,
+    /// only the run's own Secrets count).
+    NotFound,
+    /// The guardrails refused; why.
+    Refused(String),
+}

@@ -10,7 +10,10 @@ mod supervisor;
 
 pub use git::{GitError, GitSettings, changed_files, git as run_git};
 
-pub use environment::{EnvironmentDeletion, EnvironmentView, JobView, PodView, SecretView};
+pub use environment::{
+    EnvironmentDeletion, EnvironmentView, JobView, PodView, RevealedValue, SecretLookup,
+    SecretReveal, SecretView, ValueEncoding,
+};
 pub use local::{AgentCommand, LocalRuntime};
 
 use std::collections::HashSet;
@@ -226,6 +229,19 @@ pub trait AgentRuntime: Send + Sync {
         in_use: BoxFuture<'a, Result<bool, String>>,
     ) -> BoxFuture<'a, Result<Option<EnvironmentDeletion>, RuntimeError>> {
         let _ = (role, scope, in_use);
+        Box::pin(async { Ok(None) })
+    }
+    /// Reads the values of the Secret `name` in the environment of the run `run_id` of `role`
+    /// with `scope`, for an explicit reveal by a permitted person (the caller audits it); none
+    /// for a runtime without environments (the default).
+    fn reveal_secret<'a>(
+        &'a self,
+        run_id: Uuid,
+        role: &'a str,
+        scope: RunScope,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SecretLookup>, RuntimeError>> {
+        let _ = (run_id, role, scope, name);
         Box::pin(async { Ok(None) })
     }
 }

@@ -1,6 +1,8 @@
-//! A stage run's environment for the staff API: what the runtime shows of it, and deleting it
-//! on request once no run of its thread is active (audited as an `environment_deleted` flow
-//! event). The runtime applies the guardrails; this decides which environment a run has.
+//! A stage run's environment for the staff API: what the runtime shows of it, deleting it on
+//! request once no run of its thread is active (audited as an `environment_deleted` flow event),
+//! and revealing one of its Secrets to a permitted person (audited as `secret_revealed` before
+//! the values are handed over). The runtime applies the guardrails; this decides which
+//! environment a run has.
 
 use futures::FutureExt;
 use serde_json::json;
@@ -9,7 +11,9 @@ use uuid::Uuid;
 use super::workflow::scope;
 use crate::{
     platform::Platform,
-    runtime::{EnvironmentDeletion, EnvironmentView, RunScope, RuntimeError},
+    runtime::{
+        EnvironmentDeletion, EnvironmentView, RunScope, RuntimeError, SecretLookup, SecretReveal,
+    },
     store::{agent_run, flow_event},
 };
 
@@ -29,6 +33,9 @@ pub enum EnvironmentError {
     /// The guardrails refused (the platform did not create it, or it is part of the platform).
     #[error("{0}")]
     Refused(String),
+    /// The run's environment has no Secret of that name (or does not exist now).
+    #[error("no such secret in the run's environment")]
+    SecretNotFound,
     /// A run of its thread is active, or it changed while it was deleted.
     #[error("{0}")]
     InUse(String),
@@ -101,5 +108,37 @@ pub async fn delete_environment(
         EnvironmentDeletion::Shared(namespace) => Err(EnvironmentError::Shared(namespace)),
         EnvironmentDeletion::Refused(why) => Err(EnvironmentError::Refused(why)),
         EnvironmentDeletion::InUse(why) => Err(EnvironmentError::InUse(why)),
+    }
+}
+
+/// The Secret `name` of run `run_id`'s environment with its values, revealed to `actor` (a
+/// permitted person: the caller checked the role). The reveal is recorded as a `secret_revealed`
+/// flow event naming the namespace, the Secret, its keys and the actor, never a value; when that
+/// record cannot be written, nothing is revealed.
+pub async fn reveal_secret(
+    p: &Platform,
+    run_id: Uuid,
+    name: &str,
+    actor: &str,
+) -> Result<SecretReveal, EnvironmentError> {
+    let (role, scope) = run_scope(p, run_id).await?;
+    let found = p
+        .runtime
+        .reveal_secret(run_id, &role, scope, name)
+        .await?
+        .ok_or(EnvironmentError::NoEnvironment)?;
+    match found {
+        SecretLookup::Revealed(reveal) => {
+            let detail = json!({
+                "namespace": reveal.namespace,
+                "secret": reveal.name,
+                "keys": reveal.keys(),
+                "by": actor,
+            });
+            flow_event::insert(&p.pool, Some(run_id), "secret_revealed", &detail).await?;
+            Ok(reveal)
+        }
+        SecretLookup::NotFound => Err(EnvironmentError::SecretNotFound),
+        SecretLookup::Refused(why) => Err(EnvironmentError::Refused(why)),
     }
 }

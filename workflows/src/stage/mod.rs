@@ -20,7 +20,9 @@ mod verdict;
 mod workflow;
 
 pub use cancel::{CancelError, cancel};
-pub use environment::{EnvironmentError, delete_environment, environment, environment_name};
+pub use environment::{
+    EnvironmentError, delete_environment, environment, environment_name, reveal_secret,
+};
 pub use retry::{Retried, RetryError, retry};
 pub use workflow::{
     AGENT_EVENT, AgentEvent, ReleaseInput, ReleaseRuntime, StageInput, StageOutput, StageRun,

@@ -1,11 +1,18 @@
 //! A run's Kubernetes environment: its namespace with its Jobs, Pods and Secrets (key names
-//! only), and deleting it on request. The guardrails are the runtime's; this maps the domain's
-//! refusals to problems.
+//! only), deleting it on request, and revealing one Secret's values to a project admin (audited,
+//! never cached). The guardrails are the runtime's; this maps the domain's refusals to problems.
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
 use uuid::Uuid;
 use workflows::{
     policy::ProjectRole,
+    runtime::ValueEncoding,
     stage::{self, EnvironmentError},
 };
 
@@ -14,16 +21,22 @@ use crate::api::{ApiError, AppState};
 
 /// The environment routes.
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/staff/runs/{run_id}/environment",
-        get(get_environment).delete(delete_environment),
-    )
+    Router::new()
+        .route(
+            "/api/v1/staff/runs/{run_id}/environment",
+            get(get_environment).delete(delete_environment),
+        )
+        .route(
+            "/api/v1/staff/runs/{run_id}/environment/secrets/{secret}/reveal",
+            post(reveal_secret),
+        )
 }
 
 fn problem(e: EnvironmentError) -> ApiError {
     match e {
         EnvironmentError::NotFound => ApiError::NotFound("run"),
         EnvironmentError::NoEnvironment => ApiError::NotFound("environment"),
+        EnvironmentError::SecretNotFound => ApiError::NotFound("secret"),
         e @ EnvironmentError::Shared(_) => ApiError::Conflict {
             code: "shared-environment",
             message: e.to_string(),
@@ -36,7 +49,7 @@ fn problem(e: EnvironmentError) -> ApiError {
             code: "in-use",
             message: why,
         },
-        // The API server's status and message, never a secret (the view holds no values).
+        // The API server's status and message, never a secret value (no error carries one).
         EnvironmentError::Runtime(e) => ApiError::Upstream(e.to_string()),
         e @ EnvironmentError::Store(_) => ApiError::Internal(e.into()),
     }
@@ -69,4 +82,35 @@ async fn delete_environment(
         .map_err(problem)?;
     state.staff.reads.note_write(user.id).await;
     Ok(Json(wire::EnvironmentDeleted { run_id, namespace }))
+}
+
+async fn reveal_secret(
+    State(state): State<AppState>,
+    user: StaffUser,
+    PathOf((run_id, secret)): PathOf<(Uuid, String)>,
+) -> Result<Response, ApiError> {
+    run_for(state.client.pool(), &user, run_id, ProjectRole::Admin).await?;
+    let by = user.login_or_id();
+    let reveal = stage::reveal_secret(&state.platform, run_id, &secret, &by)
+        .await
+        .map_err(problem)?;
+    state.staff.reads.note_write(user.id).await;
+    let body = wire::SecretRevealed {
+        run_id,
+        namespace: reveal.namespace,
+        name: reveal.name,
+        values: reveal
+            .values
+            .into_iter()
+            .map(|v| wire::RevealedSecretValue {
+                key: v.key,
+                value: v.value,
+                encoding: match v.encoding {
+                    ValueEncoding::Utf8 => wire::RevealedSecretValueEncoding::Utf8,
+                    ValueEncoding::Base64 => wire::RevealedSecretValueEncoding::Base64,
+                },
+            })
+            .collect(),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }

@@ -4182,6 +4182,123 @@ impl<'de> ::serde::Deserialize<'de> for RepositoryTokenToken {
             })
     }
 }
+///`RevealedSecretValue`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "encoding",
+///    "key",
+///    "value"
+///  ],
+///  "properties": {
+///    "encoding": {
+///      "description": "utf-8: the value as stored; base64: bytes that are not text",
+///      "type": "string",
+///      "enum": [
+///        "utf-8",
+///        "base64"
+///      ]
+///    },
+///    "key": {
+///      "type": "string"
+///    },
+///    "value": {
+///      "type": "string"
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RevealedSecretValue {
+    ///utf-8: the value as stored; base64: bytes that are not text
+    pub encoding: RevealedSecretValueEncoding,
+    pub key: ::std::string::String,
+    pub value: ::std::string::String,
+}
+///utf-8: the value as stored; base64: bytes that are not text
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "description": "utf-8: the value as stored; base64: bytes that are not text",
+///  "type": "string",
+///  "enum": [
+///    "utf-8",
+///    "base64"
+///  ]
+///}
+/// ```
+/// </details>
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RevealedSecretValueEncoding {
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "base64")]
+    Base64,
+}
+impl ::std::fmt::Display for RevealedSecretValueEncoding {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Utf8 => f.write_str("utf-8"),
+            Self::Base64 => f.write_str("base64"),
+        }
+    }
+}
+impl ::std::str::FromStr for RevealedSecretValueEncoding {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "utf-8" => Ok(Self::Utf8),
+            "base64" => Ok(Self::Base64),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RevealedSecretValueEncoding {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<&::std::string::String> for RevealedSecretValueEncoding {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RevealedSecretValueEncoding {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`RunActionResult`
 ///
 /// <details><summary>JSON schema</summary>
@@ -4973,6 +5090,51 @@ pub struct RunSummary {
     pub status: ::std::string::String,
     pub trigger: ::std::option::Option<::std::string::String>,
     pub wait_state: ::std::option::Option<::std::string::String>,
+}
+///`SecretRevealed`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "name",
+///    "namespace",
+///    "run_id",
+///    "values"
+///  ],
+///  "properties": {
+///    "name": {
+///      "type": "string"
+///    },
+///    "namespace": {
+///      "type": "string"
+///    },
+///    "run_id": {
+///      "type": "string",
+///      "format": "uuid"
+///    },
+///    "values": {
+///      "description": "By key, sorted.",
+///      "type": "array",
+///      "items": {
+///        "$ref": "#/definitions/RevealedSecretValue"
+///      }
+///    }
+///  },
+///  "additionalProperties": false
+///}
+/// ```
+/// </details>
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRevealed {
+    pub name: ::std::string::String,
+    pub namespace: ::std::string::String,
+    pub run_id: ::uuid::Uuid,
+    ///By key, sorted.
+    pub values: ::std::vec::Vec<RevealedSecretValue>,
 }
 ///`Slug`
 ///
