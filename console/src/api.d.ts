@@ -381,7 +381,8 @@ export interface paths {
          *     be written, nothing is revealed. The answer is never cached (`Cache-Control: no-store`).
          *     A value that is not UTF-8 text comes as base64. In the project's shared `code-only`
          *     namespace only the run's own Secrets are found; another's, or none of that name, answers
-         *     404. A run whose runtime keeps no environment (the local runtime) answers 404.
+         *     404. A namespace of the run's name that the platform did not create answers 409
+         *     `guardrail`. A run whose runtime keeps no environment (the local runtime) answers 404.
          */
         post: operations["reveal_run_secret"];
         delete?: never;

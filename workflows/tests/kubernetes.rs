@@ -779,7 +779,8 @@ async fn a_lease_extended_between_the_sweeps_read_and_its_delete_keeps_the_names
 }
 
 /// A reveal reads one Secret of the run's own environment: in the project's shared `code-only`
-/// namespace another run's Secret is not found, and a namespace not yet made has none.
+/// namespace another run's Secret is not found, a namespace not yet made has none, and one the
+/// platform did not create is refused.
 #[tokio::test]
 async fn a_reveal_finds_only_the_runs_own_secret_in_the_shared_code_only_namespace() {
     use workflows::runtime::SecretLookup;
@@ -828,4 +829,29 @@ async fn a_reveal_finds_only_the_runs_own_secret_in_the_shared_code_only_namespa
         .await
         .unwrap();
     assert_eq!(others, Some(SecretLookup::NotFound));
+
+    // A namespace of a run's name that the platform did not create is not the run's.
+    let c = spec(
+        Uuid::new_v4(),
+        project,
+        ExecutionMode::FullEnv,
+        AccessProfile::Candidate,
+    );
+    let foreign = rt.namespace_name("dev", scope(&c));
+    fake.insert(
+        "namespaces",
+        json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": foreign } }),
+    );
+    fake.insert(
+        "secrets",
+        json!({ "metadata": { "name": "theirs", "namespace": foreign }, "data": { "k": "dg==" } }),
+    );
+    let refused = rt
+        .reveal_secret(c.run_id, "dev", scope(&c), "theirs")
+        .await
+        .unwrap();
+    assert!(
+        matches!(&refused, Some(SecretLookup::Refused(why)) if why.contains("not managed")),
+        "{refused:?}"
+    );
 }

@@ -244,8 +244,9 @@ impl KubernetesRuntime {
     }
 
     /// The Secret `name` of the run `run_id` of `role` with `scope`, with its values, for an
-    /// explicit reveal by a permitted person (the guardrails decide, the caller audits). In the
-    /// project's shared `code-only` namespace only the run's own Secrets are found.
+    /// explicit reveal by a permitted person (the guardrails decide, the caller audits). Only a
+    /// namespace the platform created counts, and in the project's shared `code-only` namespace
+    /// only the run's own Secrets are found.
     pub async fn read_run_secret(
         &self,
         run_id: Uuid,
@@ -254,8 +255,19 @@ impl KubernetesRuntime {
         name: &str,
     ) -> Result<SecretLookup, String> {
         let namespace = self.namespace_name(role, scope);
-        if self.read_namespace(&namespace).await?.is_none() {
+        let Some(found) = self.read_namespace(&namespace).await? else {
             return Ok(SecretLookup::NotFound);
+        };
+        // A namespace of that name the platform did not create is not the run's environment.
+        if !found
+            .metadata
+            .labels
+            .as_ref()
+            .is_some_and(guardrails::is_managed)
+        {
+            return Ok(SecretLookup::Refused(format!(
+                "namespace {namespace} is not managed by the platform: its Secrets are not the run's"
+            )));
         }
         let api: Api<Secret> = Api::namespaced(self.client().clone(), &namespace);
         let what = format!("get secret {name} in {namespace}");
