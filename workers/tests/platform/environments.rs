@@ -459,6 +459,11 @@ async fn a_project_admin_reveals_one_secret_of_a_run_audited_and_nobody_else_doe
             !events.contains(&plain),
             "a revealed value reached a flow event"
         );
+        // The agent holds its run token (a value of this Secret): it opens no staff endpoint.
+        let (status, refused, _) = p
+            .staff_call("POST", &path("db-credentials"), Some(&plain), None)
+            .await;
+        assert_eq!(status, 401, "{refused}");
     }
 
     // No such Secret, a name the contract refuses, and a run without an environment.
