@@ -184,6 +184,16 @@ async fn nth_job(fake: &FakeKube, run: Uuid, n: usize) -> (String, String, Strin
     panic!("no Job #{n} of run {run}: {:?}", jobs_of(fake, run));
 }
 
+/// The text of a Secret's base64 `data` value.
+fn decoded(value: &Value) -> String {
+    let bytes = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        value.as_str().expect("a base64 string"),
+    )
+    .expect("valid base64");
+    String::from_utf8(bytes).expect("UTF-8 text")
+}
+
 /// A platform whose agents run through the Kubernetes runtime against `fake`, with no pre-review.
 async fn kube_platform(fake: &FakeKube) -> TestPlatform {
     TestPlatform::start(Options {
@@ -310,14 +320,7 @@ async fn staff_see_a_runs_namespace_without_secret_values_and_delete_it_once_no_
             !text.contains(value.as_str().unwrap()),
             "a Secret value was returned"
         );
-        let plain = String::from_utf8(
-            base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                value.as_str().unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let plain = decoded(value);
         assert!(!text.contains(&plain), "a Secret value was returned");
     }
 
@@ -444,12 +447,7 @@ async fn a_project_admin_reveals_one_secret_of_a_run_audited_and_nobody_else_doe
     .unwrap()
     .to_string();
     for value in stored["data"].as_object().unwrap().values() {
-        let plain = base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            value.as_str().unwrap(),
-        )
-        .unwrap();
-        let plain = String::from_utf8(plain).unwrap();
+        let plain = decoded(value);
         let revealed = body["values"].as_array().unwrap();
         assert!(
             revealed.iter().any(|v| v["value"] == plain.as_str()),

@@ -137,8 +137,9 @@ fn secret_view(secret: &Secret) -> SecretView {
     }
 }
 
-/// A Secret's values by key, sorted: `data` as stored, `stringData` (write-only in a real API
-/// server, but kept by some) where `data` has no such key.
+/// A Secret's values by key, sorted: `data` as stored, and `stringData` where `data` has no such
+/// key (a real API server folds `stringData` into `data` on write; an object read back from
+/// elsewhere may still carry it).
 fn revealed_values(secret: Secret) -> Vec<RevealedValue> {
     let mut values: std::collections::BTreeMap<String, Vec<u8>> = secret
         .data

@@ -21,6 +21,23 @@ async fn load_analyzed(pool: &PgPool, n: i32) {
     .unwrap();
 }
 
+/// Starts `n` plain runs of queue "q", one transaction each (as clients do).
+async fn start_plain_runs(pool: &PgPool, n: usize) {
+    for _ in 0..n {
+        start_plain(pool).await;
+    }
+}
+
+/// How many heap pages hold the rows of `table` now.
+async fn pages_of(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select count(distinct (ctid::text::point)[0])::bigint from {table}"
+    )))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 fn plan_of(rows: Vec<sqlx::postgres::PgRow>) -> String {
     use sqlx::Row;
     rows.iter()
@@ -75,9 +92,7 @@ async fn the_prepared_flush_locks_its_tasks_by_key_however_many_are_leased() {
 async fn a_successful_finish_rewrites_the_run_row_in_place() {
     const RUNS: usize = 200;
     let pool = pool().await;
-    for _ in 0..RUNS {
-        start_plain(&pool).await;
-    }
+    start_plain_runs(&pool, RUNS).await;
     let claimed = claim_all(&pool, 500).await;
     assert_eq!(claimed.len(), RUNS);
     let completions: Vec<_> = claimed.iter().map(|c| completion(c, "succeeded")).collect();
@@ -101,12 +116,7 @@ async fn a_successful_finish_rewrites_the_run_row_in_place() {
         hot >= RUNS as i64 * 9 / 10,
         "{hot} of {RUNS} run rows were updated in place"
     );
-    let pages: i64 = sqlx::query_scalar(
-        "select count(distinct (ctid::text::point)[0])::bigint from workflow_runs",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let pages = pages_of(&pool, "workflow_runs").await;
     assert!(pages > 2, "the runs span {pages} pages");
 }
 
@@ -120,9 +130,7 @@ async fn a_successful_finish_rewrites_the_run_row_in_place() {
 async fn a_claim_rewrites_each_task_on_its_own_page() {
     const RUNS: usize = 200;
     let pool = pool().await;
-    for _ in 0..RUNS {
-        start_plain(&pool).await;
-    }
+    start_plain_runs(&pool, RUNS).await;
     let mut tx = pool.begin().await.unwrap();
     let p = ClaimParams {
         queue: "q",
@@ -145,12 +153,7 @@ async fn a_claim_rewrites_each_task_on_its_own_page() {
         moved <= RUNS as i64 / 20,
         "{moved} of {RUNS} leased tasks went to another page"
     );
-    let pages: i64 = sqlx::query_scalar(
-        "select count(distinct (ctid::text::point)[0])::bigint from workflow_tasks",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let pages = pages_of(&pool, "workflow_tasks").await;
     assert!(pages > 2, "the tasks span {pages} pages");
 }
 
